@@ -43,7 +43,7 @@ const SETUP_AREA: usize = STUB_QUEUE_SIZE as usize / 2;
 fn stub_memfd() -> io::Result<RawFd> {
     static FD: OnceLock<std::result::Result<OwnedFd, String>> = OnceLock::new();
     let made = FD.get_or_init(|| {
-        let name = CStr::from_bytes_with_nul(b"vmspace-stub\0").expect("static name");
+        let name = c"vmspace-stub";
         let make = || -> io::Result<OwnedFd> {
             let fd = sys::memfd_create(name, libc::MFD_ALLOW_SEALING)?;
             sys::pwrite_all(&fd, &stub::image(), 0)?;
@@ -107,7 +107,7 @@ impl Child {
     /// When the host refuses any step; ptrace refusal gives [`Error::NoPtrace`].
     pub fn spawn(ram_fd: RawFd) -> Result<Child> {
         let stub_fd = stub_memfd().map_err(host("stub image"))?;
-        let qname = CStr::from_bytes_with_nul(b"vmspace-queue\0").expect("static name");
+        let qname = c"vmspace-queue";
         let queue_fd = sys::memfd_create(qname, 0).map_err(host("memfd_create(queue)"))?;
         sys::ftruncate(&queue_fd, STUB_QUEUE_SIZE).map_err(host("sizing the queue"))?;
         let queue = sys::SharedMapping::new(&queue_fd, STUB_QUEUE_SIZE as usize)
@@ -130,7 +130,10 @@ impl Child {
     /// From the exec stop to a locked-down child waiting at its entry `int3`.
     fn start(&mut self) -> Result<()> {
         match self.wait()? {
-            sys::WaitStatus::Stopped { sig: libc::SIGTRAP, event } if event == libc::PTRACE_EVENT_EXEC => {}
+            sys::WaitStatus::Stopped {
+                sig: libc::SIGTRAP,
+                event,
+            } if event == libc::PTRACE_EVENT_EXEC => {}
             other => return Err(self.lost(format!("unexpected first stop {other:?}"))),
         }
         sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0).map_err(host("resuming the stub"))?;
@@ -145,11 +148,30 @@ impl Child {
         self.inject_ok(
             "mapping the queue",
             libc::SYS_mmap,
-            [STUB_QUEUE, STUB_QUEUE_SIZE, prot_rw, map_fixed_shared, CHILD_QUEUE_FD as u64, 0],
+            [
+                STUB_QUEUE,
+                STUB_QUEUE_SIZE,
+                prot_rw,
+                map_fixed_shared,
+                CHILD_QUEUE_FD as u64,
+                0,
+            ],
         )?;
-        self.inject_ok("closing the queue fd", libc::SYS_close, [CHILD_QUEUE_FD as u64, 0, 0, 0, 0, 0])?;
-        self.inject_ok("closing the stub fd", libc::SYS_close, [CHILD_STUB_FD as u64, 0, 0, 0, 0, 0])?;
-        self.inject_ok("unmapping below the stub", libc::SYS_munmap, [0, STUB_BASE, 0, 0, 0, 0])?;
+        self.inject_ok(
+            "closing the queue fd",
+            libc::SYS_close,
+            [CHILD_QUEUE_FD as u64, 0, 0, 0, 0, 0],
+        )?;
+        self.inject_ok(
+            "closing the stub fd",
+            libc::SYS_close,
+            [CHILD_STUB_FD as u64, 0, 0, 0, 0, 0],
+        )?;
+        self.inject_ok(
+            "unmapping below the stub",
+            libc::SYS_munmap,
+            [0, STUB_BASE, 0, 0, 0, 0],
+        )?;
         self.inject_ok(
             "unmapping above the stub",
             libc::SYS_munmap,
@@ -157,10 +179,13 @@ impl Child {
         )?;
         // sigaltstack(&{ ss_sp, ss_flags = 0, ss_size }, NULL)
         let ss = self.setup_write(0, &[STUB_ALTSTACK, 0, STUB_ALTSTACK_SIZE]);
-        self.inject_ok("installing the signal stack", libc::SYS_sigaltstack, [ss, 0, 0, 0, 0, 0])?;
+        self.inject_ok(
+            "installing the signal stack",
+            libc::SYS_sigaltstack,
+            [ss, 0, 0, 0, 0, 0],
+        )?;
         // rt_sigaction(SIGSEGV, &{ handler, flags, restorer, mask = 0 }, NULL, 8)
-        let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER) as u64
-            | SA_RESTORER;
+        let flags = (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_NODEFER) as u64 | SA_RESTORER;
         let act = self.setup_write(64, &[self.stub.segv, flags, self.stub.restorer, 0]);
         self.inject_ok(
             "installing the fault handler",
@@ -225,7 +250,10 @@ impl Child {
 
     fn setup_write_bytes(&self, off: usize, bytes: &[u8]) -> u64 {
         let at = SETUP_AREA + off;
-        assert!(at + bytes.len() <= self.queue.len(), "Child::setup_write: set-up area overflow");
+        assert!(
+            at + bytes.len() <= self.queue.len(),
+            "Child::setup_write: set-up area overflow"
+        );
         // SAFETY: the range is inside our queue mapping (asserted); the child is stopped, so
         // nobody else touches these bytes now; we copy bytes without forming references.
         unsafe {
@@ -264,7 +292,12 @@ impl Child {
         for chunk in ops.chunks(QUEUE_ENTRIES) {
             for (i, op) in chunk.iter().enumerate() {
                 let entry: [u64; 8] = match *op {
-                    HostOp::Map { va, len, prot, offset } => [
+                    HostOp::Map {
+                        va,
+                        len,
+                        prot,
+                        offset,
+                    } => [
                         libc::SYS_mmap as u64,
                         va,
                         len,
@@ -284,7 +317,8 @@ impl Child {
             r.r12 = chunk.len() as u64;
             r.orig_rax = u64::MAX;
             sys::setregs(self.pid, &r).map_err(host("setting registers for a batch"))?;
-            sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0).map_err(host("resuming the stub"))?;
+            sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0)
+                .map_err(host("resuming the stub"))?;
             self.expect_trap("host operation batch")?;
             for (i, op) in chunk.iter().enumerate() {
                 let result = self.queue_read_result(i) as i64;
@@ -317,7 +351,10 @@ impl Child {
     /// Wait for the child's next stop or death.
     pub fn wait(&mut self) -> Result<sys::WaitStatus> {
         let st = sys::waitpid(self.pid).map_err(host("waiting for the guest"))?;
-        if matches!(st, sys::WaitStatus::Exited(_) | sys::WaitStatus::Signaled(_)) {
+        if matches!(
+            st,
+            sys::WaitStatus::Exited(_) | sys::WaitStatus::Signaled(_)
+        ) {
             self.alive = false;
         }
         Ok(st)
@@ -327,12 +364,17 @@ impl Child {
     fn expect_trap(&mut self, what: &str) -> Result<()> {
         loop {
             match self.wait()? {
-                sys::WaitStatus::Stopped { sig: libc::SIGTRAP, event: 0 } => return Ok(()),
+                sys::WaitStatus::Stopped {
+                    sig: libc::SIGTRAP,
+                    event: 0,
+                } => return Ok(()),
                 sys::WaitStatus::Stopped { event, .. } if event != 0 => {
                     sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0)
                         .map_err(host("resuming the stub"))?;
                 }
-                sys::WaitStatus::Stopped { sig, .. } if sig != libc::SIGSEGV && sig != libc::SIGSYS => {
+                sys::WaitStatus::Stopped { sig, .. }
+                    if sig != libc::SIGSEGV && sig != libc::SIGSYS =>
+                {
                     sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0)
                         .map_err(host("resuming the stub"))?;
                 }
@@ -361,12 +403,8 @@ impl Child {
     pub fn kill(&mut self) {
         if self.alive {
             let _ = sys::kill(self.pid, libc::SIGKILL);
-            loop {
-                match sys::waitpid(self.pid) {
-                    Ok(sys::WaitStatus::Stopped { .. }) => continue,
-                    _ => break,
-                }
-            }
+            // Skip the stops that may be reported before the death.
+            while let Ok(sys::WaitStatus::Stopped { .. }) = sys::waitpid(self.pid) {}
             self.alive = false;
         }
     }
@@ -391,10 +429,10 @@ fn fork_stub(ram_fd: RawFd, queue_fd: RawFd, stub_fd: RawFd) -> Result<libc::pid
         return Err(Error::host("pipe2", io::Error::last_os_error()));
     }
     let [go_r, go_w] = pipe;
-    let argv0 = CStr::from_bytes_with_nul(b"vmspace-stub\0").expect("static name");
+    let argv0 = c"vmspace-stub";
     let argv: [*const libc::c_char; 2] = [argv0.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
-    let empty = CStr::from_bytes_with_nul(b"\0").expect("static name");
+    let empty = c"";
     let empty_mask = crate::kick::empty_mask();
     // SAFETY: getpid has no preconditions.
     let parent = unsafe { libc::getpid() };
@@ -405,7 +443,15 @@ fn fork_stub(ram_fd: RawFd, queue_fd: RawFd, stub_fd: RawFd) -> Result<libc::pid
         // SAFETY: we are the fresh child; see `child_after_fork`.
         unsafe {
             child_after_fork(
-                parent, go_r, ram_fd, queue_fd, stub_fd, &argv, &envp, empty, &empty_mask,
+                parent,
+                go_r,
+                ram_fd,
+                queue_fd,
+                stub_fd,
+                &argv,
+                &envp,
+                empty,
+                &empty_mask,
             )
         }
     }
@@ -478,8 +524,16 @@ unsafe fn child_after_fork(
             libc::_exit(114);
         }
         libc::syscall(libc::SYS_close_range, 0u32, 2u32, 0u32);
-        libc::syscall(libc::SYS_close_range, (CHILD_STUB_FD + 1) as u32, u32::MAX, 0u32);
-        let no_core = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        libc::syscall(
+            libc::SYS_close_range,
+            (CHILD_STUB_FD + 1) as u32,
+            u32::MAX,
+            0u32,
+        );
+        let no_core = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         libc::setrlimit(libc::RLIMIT_CORE, &no_core);
         libc::syscall(
             libc::SYS_execveat,

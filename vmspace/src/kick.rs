@@ -46,7 +46,7 @@ pub fn install() -> io::Result<()> {
     ONCE.call_once(|| {
         // SAFETY: sigaction is plain data; zero is a valid empty mask and no flags.
         let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
-        act.sa_sigaction = on_kick as usize;
+        act.sa_sigaction = on_kick as *const () as usize;
         act.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
         // SAFETY: `act` is fully initialised; `on_kick` is async-signal-safe (it reads a
         // const-initialised thread-local cell and makes one system call).

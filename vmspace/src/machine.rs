@@ -180,7 +180,9 @@ impl Core {
         let bits = self.irq.pending.load(Ordering::SeqCst);
         if bits != 0 {
             let line = bits.trailing_zeros();
-            self.irq.pending.fetch_and(!(1u64 << line), Ordering::SeqCst);
+            self.irq
+                .pending
+                .fetch_and(!(1u64 << line), Ordering::SeqCst);
             return Some(Trap::Interrupt(line as u8));
         }
         None
@@ -216,7 +218,10 @@ impl Machine {
     /// [`Error::Host`] when the host refuses memory, timers or pinning.
     pub fn new(cfg: MachineConfig) -> Result<Machine> {
         if !(1..=10_000).contains(&cfg.hz) {
-            return Err(Error::Config(format!("hz must be 1..=10000, not {}", cfg.hz)));
+            return Err(Error::Config(format!(
+                "hz must be 1..=10000, not {}",
+                cfg.hz
+            )));
         }
         if MACHINE_HERE.with(Cell::get) {
             return Err(Error::Config(
@@ -236,7 +241,8 @@ impl Machine {
         } else {
             let t = sys::ThreadTimer::new(libc::CLOCK_MONOTONIC, tid, kick::signal())
                 .map_err(|e| Error::host("timer_create", e))?;
-            t.arm(period, period).map_err(|e| Error::host("timer_settime", e))?;
+            t.arm(period, period)
+                .map_err(|e| Error::host("timer_settime", e))?;
             Some(t)
         };
         MACHINE_HERE.with(|m| m.set(true));
@@ -261,7 +267,9 @@ impl Machine {
             tid,
             stats: RefCell::new(crate::Stats::default()),
         };
-        Ok(Machine { core: Rc::new(core) })
+        Ok(Machine {
+            core: Rc::new(core),
+        })
     }
 
     /// The machine's RAM.
@@ -302,7 +310,10 @@ impl Machine {
     /// # Panics
     /// When `irq >= irq::LINES`.
     pub fn irq_line(&self, irq: u8) -> IrqLine {
-        assert!(irq < irq::LINES, "Machine::irq_line: line {irq} does not exist");
+        assert!(
+            irq < irq::LINES,
+            "Machine::irq_line: line {irq} does not exist"
+        );
         IrqLine {
             shared: self.core.irq.clone(),
             irq,
@@ -344,7 +355,9 @@ fn pin(pin: Pin) -> Result<Option<libc::cpu_set_t>> {
     };
     let old = sys::get_affinity().map_err(|e| Error::host("sched_getaffinity", e))?;
     if !sys::cpu_in(&old, cpu) {
-        return Err(Error::Config(format!("CPU {cpu} is not available to this process")));
+        return Err(Error::Config(format!(
+            "CPU {cpu} is not available to this process"
+        )));
     }
     sys::set_affinity(&sys::single_cpu(cpu)).map_err(|e| Error::host("sched_setaffinity", e))?;
     Ok(Some(old))

@@ -194,11 +194,6 @@ impl Tlb {
         self.entries.len()
     }
 
-    /// No pages mapped.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Map the page holding `va` to `frame` with `prot` (replacing what was there).
     pub fn fill(&mut self, va: u64, frame: Frame, prot: i32) {
         if self.entries.len() >= TLB_CAPACITY {
@@ -300,7 +295,10 @@ mod tests {
         assert_eq!((w.depth, w.leaf), (1, None));
         let all = pte::PRESENT | pte::WRITABLE | pte::USER;
         table(&ram, 0x1000, all, all | pte::HUGE);
-        assert!(matches!(walk(&ram, Frame(1), 0x1000), Err(Error::BadPageTable(_))));
+        assert!(matches!(
+            walk(&ram, Frame(1), 0x1000),
+            Err(Error::BadPageTable(_))
+        ));
         ram.write_u64(PhysAddr(4096), (1 << 40) | all);
         let e = walk(&ram, Frame(1), 0x1000).unwrap_err().to_string();
         assert!(e.contains("outside RAM"), "{e}");
@@ -319,14 +317,31 @@ mod tests {
         assert_eq!(ops.len(), 2);
         assert_eq!(
             ops[0],
-            HostOp::Map { va: 0x1000, len: 0x2000, prot: PROT_R, offset: 5 * 4096 }
+            HostOp::Map {
+                va: 0x1000,
+                len: 0x2000,
+                prot: PROT_R,
+                offset: 5 * 4096
+            }
         );
         t.flush_page(0x2fff);
-        assert_eq!(t.take_ops(), vec![HostOp::Unmap { va: 0x2000, len: 4096 }]);
+        assert_eq!(
+            t.take_ops(),
+            vec![HostOp::Unmap {
+                va: 0x2000,
+                len: 4096
+            }]
+        );
         t.flush_page(0x2000);
         assert!(!t.has_ops(), "flushing an unmapped page queues nothing");
         t.flush_all();
-        assert!(t.is_empty());
-        assert_eq!(t.take_ops(), vec![HostOp::Unmap { va: 0, len: USER_TOP }]);
+        assert_eq!(t.len(), 0);
+        assert_eq!(
+            t.take_ops(),
+            vec![HostOp::Unmap {
+                va: 0,
+                len: USER_TOP
+            }]
+        );
     }
 }

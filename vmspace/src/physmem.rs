@@ -7,7 +7,6 @@
 //! Every method checks its range and panics, naming itself, when the kernel asks for
 //! memory the machine does not have: that is always a kernel bug.
 
-use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
@@ -49,10 +48,13 @@ impl PhysMem {
     /// Fails when the host refuses the memfd or its mapping (e.g. too little memory).
     pub fn new(size: u64) -> io::Result<Self> {
         if size == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "RAM size must not be zero"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "RAM size must not be zero",
+            ));
         }
         let size = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        let name = CStr::from_bytes_with_nul(b"vmspace-ram\0").expect("static name");
+        let name = c"vmspace-ram";
         let fd = sys::memfd_create(name, 0).map_err(|e| sys::context(e, "memfd_create(RAM)"))?;
         sys::ftruncate(&fd, size).map_err(|e| sys::context(e, "sizing RAM"))?;
         let map = sys::SharedMapping::new(&fd, size as usize)
@@ -114,7 +116,11 @@ impl PhysMem {
     /// # Panics
     /// When `pa` is unaligned or outside RAM.
     pub fn read_u64(&self, pa: PhysAddr) -> u64 {
-        assert!(pa.0 % 8 == 0, "PhysMem::read_u64: {:#x} is not 8-byte aligned", pa.0);
+        assert!(
+            pa.0 % 8 == 0,
+            "PhysMem::read_u64: {:#x} is not 8-byte aligned",
+            pa.0
+        );
         let p = self.ptr(pa, 8, "read_u64").cast::<u64>();
         // SAFETY: in range and aligned (checked above); a volatile load of a plain integer.
         u64::from_le(unsafe { p.read_volatile() })
@@ -125,7 +131,11 @@ impl PhysMem {
     /// # Panics
     /// When `pa` is unaligned or outside RAM.
     pub fn write_u64(&self, pa: PhysAddr, value: u64) {
-        assert!(pa.0 % 8 == 0, "PhysMem::write_u64: {:#x} is not 8-byte aligned", pa.0);
+        assert!(
+            pa.0 % 8 == 0,
+            "PhysMem::write_u64: {:#x} is not 8-byte aligned",
+            pa.0
+        );
         let p = self.ptr(pa, 8, "write_u64").cast::<u64>();
         // SAFETY: in range and aligned (checked above); a volatile store of a plain integer.
         unsafe { p.write_volatile(value.to_le()) };
@@ -146,7 +156,10 @@ impl PhysMem {
     /// # Panics
     /// When either frame is outside RAM or they are the same frame.
     pub fn copy_frame(&self, from: Frame, to: Frame) {
-        assert_ne!(from, to, "PhysMem::copy_frame: source and destination are the same frame");
+        assert_ne!(
+            from, to,
+            "PhysMem::copy_frame: source and destination are the same frame"
+        );
         let src = self.ptr(from.addr(), PAGE_SIZE as usize, "copy_frame");
         let dst = self.ptr(to.addr(), PAGE_SIZE as usize, "copy_frame");
         // SAFETY: two distinct whole frames inside the mapping (checked above), so the

@@ -39,13 +39,28 @@ const ARG4_LO: u32 = 16 + 4 * 8;
 const ARG4_HI: u32 = 16 + 4 * 8 + 4;
 
 fn ld(off: u32) -> Insn {
-    Insn { code: LD_W_ABS, jt: 0, jf: 0, k: off }
+    Insn {
+        code: LD_W_ABS,
+        jt: 0,
+        jf: 0,
+        k: off,
+    }
 }
 fn jeq(k: u32, jt: u8, jf: u8) -> Insn {
-    Insn { code: JEQ_K, jt, jf, k }
+    Insn {
+        code: JEQ_K,
+        jt,
+        jf,
+        k,
+    }
 }
 fn ret(k: u32) -> Insn {
-    Insn { code: RET_K, jt: 0, jf: 0, k }
+    Insn {
+        code: RET_K,
+        jt: 0,
+        jf: 0,
+        k,
+    }
 }
 
 /// Build the filter for a child whose batch runner's `syscall` returns to
@@ -61,7 +76,13 @@ pub fn filter(batch_syscall_return: u64, ram_fd: u32) -> Vec<Insn> {
         /* 3 */ ld(IP_HI),
         /* 4 */ jeq(vsyscall_hi, 0, 4),
         /* 5 */ ld(IP_LO),
-        /* 6 */ Insn { code: AND_K, jt: 0, jf: 0, k: 0xffff_f000 },
+        /* 6 */
+        Insn {
+            code: AND_K,
+            jt: 0,
+            jf: 0,
+            k: 0xffff_f000,
+        },
         /* 7 */ jeq(vsyscall_lo, 0, 15),
         /* 8 */ ret(RET_TRAP),
         /* 9 */ jeq((batch_syscall_return >> 32) as u32, 0, 13),
@@ -128,12 +149,24 @@ mod tests {
         let p = filter(ret_ip, 3);
         assert_eq!(run(&p, libc::SYS_mmap as u32, ret_ip, 3), RET_ALLOW);
         assert_eq!(run(&p, libc::SYS_mmap as u32, ret_ip, 4), RET_KILL_PROCESS);
-        assert_eq!(run(&p, libc::SYS_mmap as u32, ret_ip, 3 | 1 << 32), RET_KILL_PROCESS);
+        assert_eq!(
+            run(&p, libc::SYS_mmap as u32, ret_ip, 3 | 1 << 32),
+            RET_KILL_PROCESS
+        );
         assert_eq!(run(&p, libc::SYS_munmap as u32, ret_ip, 0), RET_ALLOW);
         assert_eq!(run(&p, libc::SYS_mprotect as u32, ret_ip, 0), RET_ALLOW);
-        assert_eq!(run(&p, libc::SYS_openat as u32, ret_ip, 0), RET_KILL_PROCESS);
-        assert_eq!(run(&p, libc::SYS_mmap as u32, ret_ip + 16, 3), RET_KILL_PROCESS);
-        assert_eq!(run(&p, libc::SYS_mmap as u32, 0x40_1000, 3), RET_KILL_PROCESS);
+        assert_eq!(
+            run(&p, libc::SYS_openat as u32, ret_ip, 0),
+            RET_KILL_PROCESS
+        );
+        assert_eq!(
+            run(&p, libc::SYS_mmap as u32, ret_ip + 16, 3),
+            RET_KILL_PROCESS
+        );
+        assert_eq!(
+            run(&p, libc::SYS_mmap as u32, 0x40_1000, 3),
+            RET_KILL_PROCESS
+        );
         assert_eq!(run(&p, 201, 0xffff_ffff_ff60_0400, 0), RET_TRAP);
         assert_eq!(run(&p, 201, 0xffff_ffff_ff70_0000, 0), RET_KILL_PROCESS);
     }

@@ -89,8 +89,6 @@ extern "C" {
 /// [`STUB_BASE`]).
 #[derive(Debug, Clone, Copy)]
 pub struct StubAddrs {
-    /// The `int3` the child stops at after exec.
-    pub entry: u64,
     /// `syscall; int3` for one injected call.
     pub syscall: u64,
     /// The batch runner.
@@ -118,7 +116,6 @@ pub fn addrs() -> StubAddrs {
     let base = std::ptr::addr_of!(vmspace_stub_start) as u64;
     let at = |p: *const u8| STUB_BASE + (p as u64 - base);
     StubAddrs {
-        entry: STUB_BASE,
         syscall: at(std::ptr::addr_of!(vmspace_stub_syscall)),
         batch: at(std::ptr::addr_of!(vmspace_stub_batch)),
         batch_syscall_return: at(std::ptr::addr_of!(vmspace_stub_batch_syscall)) + 2,
@@ -183,7 +180,7 @@ mod tests {
         assert_eq!(code[0], 0xcc, "the entry must be an int3");
         assert!(STUB_BASE + code.len() as u64 <= STUB_ALTSTACK);
         let a = addrs();
-        assert!(a.entry < a.syscall && a.syscall < a.batch && a.batch < a.segv);
+        assert!(STUB_BASE < a.syscall && a.syscall < a.batch && a.batch < a.segv);
         let img = image();
         assert_eq!(&img[..4], b"\x7fELF");
         assert_eq!(img.len(), 4096 + code.len());

@@ -8,7 +8,7 @@
 
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Turn a `-1` result into the current `errno`.
 fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
@@ -140,7 +140,10 @@ pub fn tgkill(tgid: libc::pid_t, tid: libc::pid_t, sig: libc::c_int) -> io::Resu
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WaitStatus {
     /// Stopped: the stop signal and the ptrace event (status >> 16).
-    Stopped { sig: libc::c_int, event: libc::c_int },
+    Stopped {
+        sig: libc::c_int,
+        event: libc::c_int,
+    },
     /// Exited with a status code.
     Exited(libc::c_int),
     /// Killed by a signal.
@@ -173,19 +176,13 @@ pub fn waitpid(pid: libc::pid_t) -> io::Result<WaitStatus> {
     }
 }
 
-/// `waitpid(pid, WNOHANG | __WALL)`: `Ok(true)` when the child has been reaped.
-pub fn try_reap(pid: libc::pid_t) -> io::Result<bool> {
-    let mut status = 0;
-    // SAFETY: `status` is a valid out-pointer.
-    let r = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG | libc::__WALL) };
-    if r == -1 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(r == pid && !libc::WIFSTOPPED(status))
-}
-
 /// Raw ptrace with integer arguments.
-fn ptrace(req: libc::c_uint, pid: libc::pid_t, addr: usize, data: usize) -> io::Result<libc::c_long> {
+fn ptrace(
+    req: libc::c_uint,
+    pid: libc::pid_t,
+    addr: usize,
+    data: usize,
+) -> io::Result<libc::c_long> {
     // SAFETY: callers of this private helper pass requests whose `addr`/`data` are plain
     // integers (no pointers into our memory), so the call cannot write into this process.
     check(unsafe { libc::ptrace(req, pid, addr, data) })
@@ -244,7 +241,14 @@ pub fn getregset(pid: libc::pid_t, note: libc::c_int, buf: &mut [u8]) -> io::Res
         iov_len: buf.len(),
     };
     // SAFETY: the kernel writes at most `iov_len` bytes into `buf` and updates `iov_len`.
-    check(unsafe { libc::ptrace(libc::PTRACE_GETREGSET, pid, note as usize, &mut iov as *mut _) })?;
+    check(unsafe {
+        libc::ptrace(
+            libc::PTRACE_GETREGSET,
+            pid,
+            note as usize,
+            &mut iov as *mut _,
+        )
+    })?;
     Ok(iov.iov_len)
 }
 
@@ -257,22 +261,6 @@ pub fn setregset(pid: libc::pid_t, note: libc::c_int, buf: &[u8]) -> io::Result<
     // SAFETY: the kernel only reads `iov_len` bytes from `buf`.
     check(unsafe { libc::ptrace(libc::PTRACE_SETREGSET, pid, note as usize, &iov as *const _) })
         .map(drop)
-}
-
-/// Read `buf.len()` bytes at `addr` in another process (`process_vm_readv`).
-pub fn read_process_memory(pid: libc::pid_t, addr: u64, buf: &mut [u8]) -> io::Result<usize> {
-    let local = libc::iovec {
-        iov_base: buf.as_mut_ptr().cast(),
-        iov_len: buf.len(),
-    };
-    let remote = libc::iovec {
-        iov_base: addr as *mut libc::c_void,
-        iov_len: buf.len(),
-    };
-    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`; the remote iovec
-    // refers to the other process and is checked by the kernel.
-    let n = unsafe { libc::process_vm_readv(pid, &local, 1, &remote, 1, 0) };
-    Ok(check(n as libc::c_long)? as usize)
 }
 
 /// The calling thread's CPU affinity mask.
@@ -379,9 +367,4 @@ impl Drop for ThreadTimer {
         // SAFETY: the id came from timer_create and is deleted once.
         unsafe { libc::timer_delete(self.id) };
     }
-}
-
-/// A raw file descriptor number as `usize`, for system call arguments.
-pub fn fd_arg(fd: RawFd) -> u64 {
-    fd as u64
 }

@@ -69,7 +69,8 @@ impl Vmspace {
                 .map_err(|e| Error::host("clock_getcpuclockid(guest)", e))?;
             let timer = sys::ThreadTimer::new(clock, core.tid, kick::signal())
                 .map_err(|e| Error::host("timer_create(guest CPU clock)", e))?;
-            let seen = sys::clock_ns(clock).map_err(|e| Error::host("reading guest CPU time", e))?;
+            let seen =
+                sys::clock_ns(clock).map_err(|e| Error::host("reading guest CPU time", e))?;
             Some(CpuClock { clock, timer, seen })
         } else {
             None
@@ -126,6 +127,28 @@ impl Vmspace {
         self.tlb.flush_all();
     }
 
+    /// Load translations for the present user pages of `[start, end)` into the TLB ahead
+    /// of use, so the guest's first touches do not fault (a TLB preload; the accessed bits
+    /// are set as a speculative hardware walk may do). Clean writable pages are loaded
+    /// read-only, as always. Returns the number of pages loaded.
+    ///
+    /// # Errors
+    /// [`Error::BadPageTable`] for a malformed table.
+    pub fn prefault(&mut self, start: u64, end: u64) -> Result<usize> {
+        let Some(root) = self.root else { return Ok(0) };
+        let mut loaded = 0;
+        let mut va = page_floor(start);
+        while va < end.min(crate::layout::USER_TOP) {
+            let walk = mmu::walk(&self.core.ram, root, va)?;
+            if walk.user_present() && self.tlb.get(va).is_none() {
+                self.fill(va, &walk, false);
+                loaded += 1;
+            }
+            va += crate::layout::PAGE_SIZE;
+        }
+        Ok(loaded)
+    }
+
     /// Pages currently cached in the TLB (host-mapped).
     pub fn tlb_len(&self) -> usize {
         self.tlb.len()
@@ -177,7 +200,9 @@ impl Vmspace {
     fn resume(&mut self, req: libc::c_uint, sig: i32) -> Result<()> {
         if let Some(cpu) = &self.cpu {
             let left = self.core.clock.until_tick().max(50_000);
-            cpu.timer.arm(left, 0).map_err(|e| Error::host("arming the guest CPU timer", e))?;
+            cpu.timer
+                .arm(left, 0)
+                .map_err(|e| Error::host("arming the guest CPU timer", e))?;
         }
         kick::set_running(self.child.pid);
         if let Err(e) = sys::ptrace_resume(req, self.child.pid, sig) {
@@ -260,7 +285,8 @@ impl Vmspace {
     /// A guest `call` into the host's vsyscall page, caught by seccomp: report it as the
     /// instruction-fetch page fault real hardware without that page would raise.
     fn on_vsyscall(&mut self, regs: &mut Regs) -> Result<Trap> {
-        let info = sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
+        let info =
+            sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
         // The vsyscall emulation has already "returned" to the caller: undo that so the
         // guest state is the one at the faulting fetch. `si_call_addr` is the first field
         // of the SIGSYS union.
@@ -276,7 +302,8 @@ impl Vmspace {
 
     /// Serve a host `SIGSEGV` with the MMU, or turn it into a trap for the kernel.
     fn on_segv(&mut self, regs: &Regs) -> Result<Fault> {
-        let info = sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
+        let info =
+            sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
         if info.si_code == SI_KERNEL {
             return Ok(Fault::Trap(Trap::GeneralProtection));
         }
@@ -334,8 +361,12 @@ impl Vmspace {
     /// Map the page at `addr` as the walk allows, setting A (and D for a write).
     fn fill(&mut self, addr: u64, walk: &mmu::Walk, write: bool) {
         mmu::mark_used(&self.core.ram, walk, write);
-        let walk = mmu::walk(&self.core.ram, self.root.expect("fill: a root is installed"), addr)
-            .expect("fill: the table was valid a moment ago");
+        let walk = mmu::walk(
+            &self.core.ram,
+            self.root.expect("fill: a root is installed"),
+            addr,
+        )
+        .expect("fill: the table was valid a moment ago");
         let frame = walk.frame().expect("fill: the entry is present");
         self.tlb.fill(addr, frame, mmu::host_prot(&walk));
     }
@@ -368,7 +399,10 @@ impl Vmspace {
         let status = self.child.wait();
         kick::set_running(0);
         match status? {
-            sys::WaitStatus::Stopped { sig: libc::SIGTRAP, event: 0 } => {}
+            sys::WaitStatus::Stopped {
+                sig: libc::SIGTRAP,
+                event: 0,
+            } => {}
             other => return Err(self.child.lost(format!("fault handler: {other:?}"))),
         }
         let h = sys::getregs(self.child.pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
@@ -396,7 +430,10 @@ impl Vmspace {
         h.orig_rax = u64::MAX;
         if !self.live_valid || !same_regs(&h, &self.live) {
             sys::setregs(self.child.pid, &h).map_err(|e| {
-                Error::BadRegisters(format!("rip={:#x} rsp={:#x} fs_base={:#x}: {e}", regs.rip, regs.rsp, regs.fs_base))
+                Error::BadRegisters(format!(
+                    "rip={:#x} rsp={:#x} fs_base={:#x}: {e}",
+                    regs.rip, regs.rsp, regs.fs_base
+                ))
             })?;
             self.live = h;
             self.live_valid = true;

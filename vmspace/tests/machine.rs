@@ -78,24 +78,40 @@ fn probe_fault(setup: impl Fn(&TestKernel, Frame), mode: u64, addr: u64) -> Trap
 #[test]
 fn faults_report_address_access_and_presence() {
     let none = |_: &TestKernel, _: Frame| {};
-    let pf = |addr, access, present| Trap::PageFault { addr, access, present };
+    let pf = |addr, access, present| Trap::PageFault {
+        addr,
+        access,
+        present,
+    };
     let hole = 0x70_0123;
     assert_eq!(probe_fault(none, 0, hole), pf(hole, Access::Read, false));
     assert_eq!(probe_fault(none, 1, hole), pf(hole, Access::Write, false));
-    assert_eq!(probe_fault(none, 2, 0x70_0000), pf(0x70_0000, Access::Exec, false));
+    assert_eq!(
+        probe_fault(none, 2, 0x70_0000),
+        pf(0x70_0000, Access::Exec, false)
+    );
     // A read-only page: reads pass, writes fault as present.
     let ro = |k: &TestKernel, root: Frame| {
         let f = k.alloc();
         k.map(root, 0x71_0000, f, URX | pte::NO_EXECUTE);
     };
-    assert_eq!(probe_fault(ro, 1, 0x71_0008), pf(0x71_0008, Access::Write, true));
-    assert_eq!(probe_fault(ro, 2, 0x71_0000), pf(0x71_0000, Access::Exec, true));
+    assert_eq!(
+        probe_fault(ro, 1, 0x71_0008),
+        pf(0x71_0008, Access::Write, true)
+    );
+    assert_eq!(
+        probe_fault(ro, 2, 0x71_0000),
+        pf(0x71_0000, Access::Exec, true)
+    );
     // A present but supervisor-only page.
     let kernel_only = |k: &TestKernel, root: Frame| {
         let f = k.alloc();
         k.map(root, 0x72_0000, f, pte::PRESENT | pte::WRITABLE);
     };
-    assert_eq!(probe_fault(kernel_only, 0, 0x72_0010), pf(0x72_0010, Access::Read, true));
+    assert_eq!(
+        probe_fault(kernel_only, 0, 0x72_0010),
+        pf(0x72_0010, Access::Read, true)
+    );
     // Above user space (the stub's region): never served.
     let stub = vmspace::layout::STUB_BASE;
     assert_eq!(probe_fault(none, 1, stub), pf(stub, Access::Write, false));
@@ -115,18 +131,33 @@ fn a_present_entry_is_served_by_the_mmu_without_a_trap() {
     assert_eq!(r.rax, 1000);
     let after = k.machine.stats();
     assert_eq!(after.faults_to_kernel, before.faults_to_kernel);
-    assert!(after.faults_served >= 3, "code, stack and data pages: {after:?}");
+    assert!(
+        after.faults_served >= 3,
+        "code, stack and data pages: {after:?}"
+    );
     let entry = k.pte(root, DATA);
-    assert!(entry & pte::ACCESSED != 0 && entry & pte::DIRTY != 0, "A and D set: {entry:#x}");
+    assert!(
+        entry & pte::ACCESSED != 0 && entry & pte::DIRTY != 0,
+        "A and D set: {entry:#x}"
+    );
     let code_entry = k.pte(root, CODE);
     assert!(code_entry & pte::ACCESSED != 0 && code_entry & pte::DIRTY == 0);
     let mut b = [0u8; 8];
-    k.machine.ram().read(vmspace::PhysAddr(data.addr().0 + 8), &mut b);
+    k.machine
+        .ram()
+        .read(vmspace::PhysAddr(data.addr().0 + 8), &mut b);
     assert_eq!(u64::from_le_bytes(b), 77, "the guest wrote RAM");
 }
 
 // Loop: report [rsi] through syscall 1000, forever.
-snippet!(reader, "2:", "mov rdi, [rsi]", "mov eax, 1000", "syscall", "jmp 2b");
+snippet!(
+    reader,
+    "2:",
+    "mov rdi, [rsi]",
+    "mov eax, 1000",
+    "syscall",
+    "jmp 2b"
+);
 
 #[test]
 fn a_changed_entry_takes_effect_only_after_invalidate() {
@@ -141,7 +172,7 @@ fn a_changed_entry_takes_effect_only_after_invalidate() {
     vm.set_root(root);
     let mut r = k.regs();
     r.rsi = va;
-    let mut next = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
+    let next = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
         match vm.run(r).unwrap() {
             Trap::Syscall => return Trap::Syscall,
             Trap::Timer => continue,
@@ -160,7 +191,11 @@ fn a_changed_entry_takes_effect_only_after_invalidate() {
     vm.invalidate_all();
     assert_eq!(
         next(&mut vm, &mut r),
-        Trap::PageFault { addr: va, access: Access::Read, present: false }
+        Trap::PageFault {
+            addr: va,
+            access: Access::Read,
+            present: false
+        }
     );
 }
 
@@ -179,7 +214,10 @@ fn the_timer_preempts_an_endless_loop() {
         assert_eq!(r.rip, CODE, "stopped inside the loop");
     }
     let took = start.elapsed();
-    assert!(took < Duration::from_secs(2), "three ticks at 100 Hz took {took:?}");
+    assert!(
+        took < Duration::from_secs(2),
+        "three ticks at 100 Hz took {took:?}"
+    );
     assert!(k.machine.ticks() >= 3);
 }
 
@@ -222,8 +260,14 @@ fn a_device_interrupt_stops_the_guest_and_wakes_an_idle_machine() {
     });
     let mut r = k.regs();
     let start = Instant::now();
-    assert_eq!(vm.run(&mut r).unwrap(), Trap::Interrupt(vmspace::irq::CONSOLE));
-    assert!(start.elapsed() < Duration::from_millis(900), "not the 1 Hz timer");
+    assert_eq!(
+        vm.run(&mut r).unwrap(),
+        Trap::Interrupt(vmspace::irq::CONSOLE)
+    );
+    assert!(
+        start.elapsed() < Duration::from_millis(900),
+        "not the 1 Hz timer"
+    );
     t.join().unwrap();
     let l3 = line.clone();
     let t = std::thread::spawn(move || {
@@ -231,13 +275,24 @@ fn a_device_interrupt_stops_the_guest_and_wakes_an_idle_machine() {
         l3.raise();
     });
     let start = Instant::now();
-    assert_eq!(k.machine.wait_for_interrupt(), Trap::Interrupt(vmspace::irq::CONSOLE));
+    assert_eq!(
+        k.machine.wait_for_interrupt(),
+        Trap::Interrupt(vmspace::irq::CONSOLE)
+    );
     assert!(start.elapsed() < Duration::from_millis(900));
     t.join().unwrap();
 }
 
 // Increment [DATA] and report it, forever.
-snippet!(counter, "2:", "add qword ptr [rsi], 1", "mov rdi, [rsi]", "mov eax, 1000", "syscall", "jmp 2b");
+snippet!(
+    counter,
+    "2:",
+    "add qword ptr [rsi], 1",
+    "mov rdi, [rsi]",
+    "mov eax, 1000",
+    "syscall",
+    "jmp 2b"
+);
 
 #[test]
 fn two_guests_alternate_with_separate_memory() {
@@ -252,7 +307,7 @@ fn two_guests_alternate_with_separate_memory() {
     let (mut ra, mut rb) = (k.regs(), k.regs());
     ra.rsi = DATA;
     rb.rsi = DATA;
-    let mut step = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
+    let step = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
         if vm.run(r).unwrap() == Trap::Syscall {
             return r.rdi;
         }
@@ -289,7 +344,7 @@ fn sse_registers_survive_switches_between_threads_and_spaces() {
     t1.rsi = 0x1111;
     t2.rsi = 0x2222;
     t3.rsi = 0x3333;
-    let mut until_syscall = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
+    let until_syscall = |vm: &mut vmspace::Vmspace, r: &mut vmspace::Regs| loop {
         if vm.run(r).unwrap() == Trap::Syscall {
             return r.rax;
         }
@@ -311,7 +366,11 @@ snippet!(undefined, "ud2");
 snippet!(divide, "xor ecx, ecx", "mov eax, 1", "cdq", "div ecx");
 snippet!(vsyscall, "mov rax, 0xffffffffff600000", "call rax");
 snippet!(privileged, "hlt");
-snippet!(noncanonical, "mov rax, 0x8000000000000000", "mov rax, [rax]");
+snippet!(
+    noncanonical,
+    "mov rax, 0x8000000000000000",
+    "mov rax, [rax]"
+);
 
 fn first_trap(code: &[u8]) -> (Trap, vmspace::Regs) {
     let k = TestKernel::new();
@@ -337,8 +396,18 @@ fn cpu_exceptions_each_give_their_trap() {
     assert_eq!(first_trap(noncanonical()).0, Trap::GeneralProtection);
     let (t, r) = first_trap(vsyscall());
     let page = vmspace::layout::VSYSCALL_PAGE;
-    assert_eq!(t, Trap::PageFault { addr: page, access: Access::Exec, present: false });
-    assert_eq!(r.rip, page, "the guest stopped at the fetch, like real hardware");
+    assert_eq!(
+        t,
+        Trap::PageFault {
+            addr: page,
+            access: Access::Exec,
+            present: false
+        }
+    );
+    assert_eq!(
+        r.rip, page,
+        "the guest stopped at the fetch, like real hardware"
+    );
 }
 
 // Raw host-only tricks; every result is reported through syscall 1000.
@@ -382,7 +451,9 @@ fn host_only_tricks_never_reach_the_host() {
     let mut vm = k.machine.create_vmspace().unwrap();
     vm.set_root(root);
     let pid = vm.host_pid();
-    let fds_before = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    let fds_before = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
     let mut r = k.regs();
     let mut seen = Vec::new();
     loop {
@@ -397,8 +468,14 @@ fn host_only_tricks_never_reach_the_host() {
             other => panic!("unexpected {other:?}"),
         }
     }
-    assert_eq!(seen, vec![-257, -38, -62, -38, -9, -38], "each call went to the kernel");
-    let fds_after = std::fs::read_dir(format!("/proc/{pid}/fd")).unwrap().count();
+    assert_eq!(
+        seen,
+        vec![-257, -38, -62, -38, -9, -38],
+        "each call went to the kernel"
+    );
+    let fds_after = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count();
     assert_eq!(fds_before, fds_after, "no file was opened on the host");
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
     assert!(!maps.contains("passwd"));
@@ -414,14 +491,20 @@ fn a_guest_address_space_holds_only_the_stub_and_guest_pages() {
         let start = u64::from_str_radix(line.split('-').next().unwrap(), 16).unwrap();
         let is_stub = (vmspace::layout::STUB_BASE..vmspace::layout::STUB_END).contains(&start);
         let is_vsyscall = line.ends_with("[vsyscall]");
-        assert!(is_stub || is_vsyscall, "unexpected host mapping: {line}\n{maps}");
+        assert!(
+            is_stub || is_vsyscall,
+            "unexpected host mapping: {line}\n{maps}"
+        );
         assert!(!line.contains("[vdso]") && !line.contains("[stack]"));
     }
     vm.set_root(root);
     let mut r = k.regs();
     assert_eq!(vm.run(&mut r).unwrap(), Trap::Syscall);
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", vm.host_pid())).unwrap();
-    assert!(maps.contains("00400000-00401000"), "the code page is now mapped:\n{maps}");
+    assert!(
+        maps.contains("00400000-00401000"),
+        "the code page is now mapped:\n{maps}"
+    );
 }
 
 #[test]
@@ -441,10 +524,18 @@ fn a_broken_page_table_is_an_error_not_a_crash() {
 
 #[test]
 fn fs_base_is_per_thread_state() {
-    snippet!(read_fs, "mov rdi, fs:[8]", "mov eax, 1000", "syscall", "int3");
+    snippet!(
+        read_fs,
+        "mov rdi, fs:[8]",
+        "mov eax, 1000",
+        "syscall",
+        "int3"
+    );
     let k = TestKernel::new();
     let (root, data) = k.space(read_fs());
-    k.machine.ram().write_u64(vmspace::PhysAddr(data.addr().0 + 8), 0xfeed);
+    k.machine
+        .ram()
+        .write_u64(vmspace::PhysAddr(data.addr().0 + 8), 0xfeed);
     let mut vm = k.machine.create_vmspace().unwrap();
     vm.set_root(root);
     let mut r = k.regs();
@@ -462,5 +553,8 @@ fn fs_base_is_per_thread_state() {
 fn a_second_machine_on_one_thread_is_refused() {
     let _k = TestKernel::new();
     let err = vmspace::Machine::new(MachineConfig::default()).unwrap_err();
-    assert!(err.to_string().contains("one machine per tracer thread"), "{err}");
+    assert!(
+        err.to_string().contains("one machine per tracer thread"),
+        "{err}"
+    );
 }

@@ -71,7 +71,9 @@ impl Console {
                 out.flush()
             }
             Sink::Buffer(b) => {
-                b.lock().expect("console buffer lock").extend_from_slice(bytes);
+                b.lock()
+                    .expect("console buffer lock")
+                    .extend_from_slice(bytes);
                 Ok(())
             }
             Sink::File(f) => f.write_all(bytes),

@@ -40,7 +40,10 @@ impl TestKernel {
     pub fn alloc(&self) -> Frame {
         let f = Frame(self.next.get());
         self.next.set(f.0 + 1);
-        assert!(f.0 < self.machine.ram().frames(), "test kernel out of frames");
+        assert!(
+            f.0 < self.machine.ram().frames(),
+            "test kernel out of frames"
+        );
         self.machine.ram().zero_frame(f);
         f
     }
