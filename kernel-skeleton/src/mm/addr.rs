@@ -35,7 +35,7 @@ impl VirtAddr {
     pub const fn page_ceil(self) -> VirtAddr {
         match self.0.checked_add(PAGE_SIZE - 1) {
             Some(v) => VirtAddr(v & !(PAGE_SIZE - 1)),
-            None => VirtAddr(u64::MAX & !(PAGE_SIZE - 1)),
+            None => VirtAddr(!(PAGE_SIZE - 1)),
         }
     }
 
