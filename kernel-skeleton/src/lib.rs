@@ -10,7 +10,9 @@
 //! - `kernel`: boot and the trap loop.
 #![forbid(unsafe_code)]
 
+pub mod errno;
 pub mod exec;
+pub mod fs;
 pub mod kernel;
 pub mod mm;
 pub mod syscall;
