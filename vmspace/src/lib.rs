@@ -62,6 +62,8 @@ pub use vmspace::Vmspace;
 pub struct Stats {
     /// Address spaces created.
     pub vmspaces_created: u64,
+    /// Host children started (address spaces not served from the pool).
+    pub host_children_spawned: u64,
     /// `Trap::Syscall` returned.
     pub syscalls: u64,
     /// Host faults the MMU served without the kernel.

@@ -45,6 +45,8 @@ pub struct MachineConfig {
     pub virtual_time: bool,
     /// CPU placement.
     pub pin: Pin,
+    /// Empty host children kept for reuse when an address space is dropped (0: none).
+    pub pool: usize,
 }
 
 impl Default for MachineConfig {
@@ -54,6 +56,7 @@ impl Default for MachineConfig {
             hz: 100,
             virtual_time: false,
             pin: Pin::Auto,
+            pool: 16,
         }
     }
 }
@@ -169,6 +172,10 @@ pub(crate) struct Core {
     saved_affinity: Option<libc::cpu_set_t>,
     pub(crate) tid: libc::pid_t,
     pub(crate) stats: RefCell<crate::Stats>,
+    /// Host children of dropped address spaces, ready for reuse.
+    pub(crate) pool: RefCell<Vec<crate::child::Child>>,
+    /// Most children the pool keeps.
+    pub(crate) pool_limit: usize,
 }
 
 impl Core {
@@ -266,6 +273,8 @@ impl Machine {
             saved_affinity,
             tid,
             stats: RefCell::new(crate::Stats::default()),
+            pool: RefCell::new(Vec::new()),
+            pool_limit: cfg.pool,
         };
         Ok(Machine {
             core: Rc::new(core),

@@ -245,6 +245,16 @@ impl Tlb {
         }
     }
 
+    /// Queue the removal of every host mapping, known or not (for a recycled child).
+    pub fn forget_host_mappings(&mut self) {
+        self.entries.clear();
+        self.ops.clear();
+        self.ops.push(HostOp::Unmap {
+            va: 0,
+            len: USER_TOP,
+        });
+    }
+
     /// Take the queued host operations.
     pub fn take_ops(&mut self) -> Vec<HostOp> {
         std::mem::take(&mut self.ops)

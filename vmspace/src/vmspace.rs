@@ -40,7 +40,8 @@ enum Fault {
 #[derive(Debug)]
 pub struct Vmspace {
     core: Rc<Core>,
-    child: Child,
+    /// The host child (taken out only by `Drop`, to recycle it).
+    child: Option<Child>,
     root: Option<Frame>,
     tlb: Tlb,
     /// The registers the child holds now (valid when `live_valid`).
@@ -63,7 +64,15 @@ struct CpuClock {
 
 impl Vmspace {
     pub(crate) fn new(core: Rc<Core>) -> Result<Vmspace> {
-        let child = Child::spawn(core.ram.raw_fd())?;
+        let recycled = core.pool.borrow_mut().pop();
+        let reused = recycled.is_some();
+        let child = match recycled {
+            Some(child) => child,
+            None => {
+                core.stats.borrow_mut().host_children_spawned += 1;
+                Child::spawn(core.ram.raw_fd())?
+            }
+        };
         let cpu = if core.clock.is_virtual() {
             let clock = sys::process_cpu_clock(child.pid)
                 .map_err(|e| Error::host("clock_getcpuclockid(guest)", e))?;
@@ -77,23 +86,36 @@ impl Vmspace {
         };
         let live = child.template;
         core.stats.borrow_mut().vmspaces_created += 1;
+        let mut tlb = Tlb::default();
+        if reused {
+            // A recycled child still maps its last guest's pages: unmap them all before
+            // anything runs in it.
+            tlb.forget_host_mappings();
+        }
         Ok(Vmspace {
             core,
-            child,
+            child: Some(child),
             root: None,
-            tlb: Tlb::default(),
+            tlb,
             live,
             live_valid: false,
             fpu_owner: None,
             fpu_stash: HashMap::new(),
-            fpu_fresh: true,
+            // A recycled child's FPU holds a dead thread's state.
+            fpu_fresh: !reused,
             cpu,
         })
     }
 
+    fn ch(&mut self) -> &mut Child {
+        self.child
+            .as_mut()
+            .expect("Vmspace: the child is present until drop")
+    }
+
     /// The host pid of the child behind this address space (for diagnostics).
     pub fn host_pid(&self) -> i32 {
-        self.child.pid
+        self.child.as_ref().map_or(0, |c| c.pid)
     }
 
     /// Install a page table (CR3, DragonFly's `MADV_SETMAP`); flushes the whole TLB.
@@ -166,9 +188,9 @@ impl Vmspace {
     /// [`Error::BadPageTable`] when the walk met a malformed table; [`Error::BadRegisters`]
     /// when the host refused `regs`; [`Error::Host`] for other host failures.
     pub fn run(&mut self, regs: &mut Regs) -> Result<Trap> {
-        if !self.child.is_alive() {
+        if !self.ch().is_alive() {
             return Err(Error::GuestLost {
-                pid: self.child.pid,
+                pid: self.ch().pid,
                 how: "the address space is already dead".into(),
             });
         }
@@ -179,7 +201,7 @@ impl Vmspace {
             self.flush_host_ops()?;
             self.load(regs)?;
             self.resume(libc::PTRACE_SYSEMU, 0)?;
-            let status = self.child.wait();
+            let status = self.ch().wait();
             kick::set_running(0);
             self.account_cpu();
             let status = status?;
@@ -204,15 +226,15 @@ impl Vmspace {
                 .arm(left, 0)
                 .map_err(|e| Error::host("arming the guest CPU timer", e))?;
         }
-        kick::set_running(self.child.pid);
-        if let Err(e) = sys::ptrace_resume(req, self.child.pid, sig) {
+        kick::set_running(self.ch().pid);
+        if let Err(e) = sys::ptrace_resume(req, self.ch().pid, sig) {
             kick::set_running(0);
-            return Err(self.child.lost(format!("resume failed: {e}")));
+            return Err(self.ch().lost(format!("resume failed: {e}")));
         }
         // A kick that arrived between the pending check and the resume found the guest
         // stopped; make sure it is not lost.
         if self.core.has_pending() {
-            let _ = sys::ptrace_interrupt(self.child.pid);
+            let _ = sys::ptrace_interrupt(self.ch().pid);
         }
         Ok(())
     }
@@ -237,16 +259,16 @@ impl Vmspace {
             }
             sys::WaitStatus::Stopped { .. } => return Ok(None),
             sys::WaitStatus::Exited(code) => {
-                self.child.mark_dead();
+                self.ch().mark_dead();
                 return Err(Error::GuestLost {
-                    pid: self.child.pid,
+                    pid: self.ch().pid,
                     how: format!("host process exited with status {code}"),
                 });
             }
             sys::WaitStatus::Signaled(s) => {
-                self.child.mark_dead();
+                self.ch().mark_dead();
                 return Err(Error::GuestLost {
-                    pid: self.child.pid,
+                    pid: self.ch().pid,
                     how: format!("host process killed by signal {s}"),
                 });
             }
@@ -286,7 +308,7 @@ impl Vmspace {
     /// instruction-fetch page fault real hardware without that page would raise.
     fn on_vsyscall(&mut self, regs: &mut Regs) -> Result<Trap> {
         let info =
-            sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
+            sys::getsiginfo(self.ch().pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
         // The vsyscall emulation has already "returned" to the caller: undo that so the
         // guest state is the one at the faulting fetch. `si_call_addr` is the first field
         // of the SIGSYS union.
@@ -303,7 +325,7 @@ impl Vmspace {
     /// Serve a host `SIGSEGV` with the MMU, or turn it into a trap for the kernel.
     fn on_segv(&mut self, regs: &Regs) -> Result<Fault> {
         let info =
-            sys::getsiginfo(self.child.pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
+            sys::getsiginfo(self.ch().pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
         if info.si_code == SI_KERNEL {
             return Ok(Fault::Trap(Trap::GeneralProtection));
         }
@@ -394,29 +416,29 @@ impl Vmspace {
     /// Deliver the pending `SIGSEGV` to the stub's handler, which hands back the x86 error
     /// code from the signal frame. The guest's registers and FPU state are put back.
     fn error_code(&mut self) -> Result<u64> {
-        let fpu = self.child.get_fpu()?;
+        let fpu = self.ch().get_fpu()?;
         self.resume(libc::PTRACE_SYSEMU, libc::SIGSEGV)?;
-        let status = self.child.wait();
+        let status = self.ch().wait();
         kick::set_running(0);
         match status? {
             sys::WaitStatus::Stopped {
                 sig: libc::SIGTRAP,
                 event: 0,
             } => {}
-            other => return Err(self.child.lost(format!("fault handler: {other:?}"))),
+            other => return Err(self.ch().lost(format!("fault handler: {other:?}"))),
         }
-        let h = sys::getregs(self.child.pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
+        let h = sys::getregs(self.ch().pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
         // The child now holds the handler's registers; `load` puts the guest's back.
         self.live = h;
         self.live_valid = true;
-        self.child.set_fpu(&fpu)?;
+        self.ch().set_fpu(&fpu)?;
         self.core.stats.borrow_mut().error_code_fetches += 1;
         Ok(h.rax)
     }
 
     /// Read the child's registers into `regs` (and our cache).
     fn fetch_regs(&mut self, regs: &mut Regs) -> Result<()> {
-        let h = sys::getregs(self.child.pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
+        let h = sys::getregs(self.ch().pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
         self.live = h;
         self.live_valid = true;
         regs.load_from(&h);
@@ -429,7 +451,7 @@ impl Vmspace {
         regs.store_into(&mut h);
         h.orig_rax = u64::MAX;
         if !self.live_valid || !same_regs(&h, &self.live) {
-            sys::setregs(self.child.pid, &h).map_err(|e| {
+            sys::setregs(self.ch().pid, &h).map_err(|e| {
                 Error::BadRegisters(format!(
                     "rip={:#x} rsp={:#x} fs_base={:#x}: {e}",
                     regs.rip, regs.rsp, regs.fs_base
@@ -447,14 +469,17 @@ impl Vmspace {
             return Ok(());
         }
         if let Some(prev) = self.fpu_owner {
-            let saved = self.child.get_fpu()?;
+            let saved = self.ch().get_fpu()?;
             self.fpu_stash.insert(prev, saved);
         }
         match self.fpu_stash.remove(&thread) {
-            Some(state) => self.child.set_fpu(&state)?,
+            Some(state) => self.ch().set_fpu(&state)?,
             // A thread that never ran starts from the fresh state; the child still holds
             // it if nobody has used this FPU yet.
-            None if !self.fpu_fresh => self.child.set_fpu(&self.child.fpu_init)?,
+            None if !self.fpu_fresh => {
+                let child = self.ch();
+                child.set_fpu(&child.fpu_init.clone())?;
+            }
             None => {}
         }
         self.fpu_fresh = false;
@@ -468,11 +493,11 @@ impl Vmspace {
     /// When the host refuses to read it.
     pub fn fpu_state(&mut self, regs: &Regs) -> Result<FpuState> {
         let bytes = if self.fpu_owner == Some(regs.thread()) {
-            self.child.get_fpu()?
+            self.ch().get_fpu()?
         } else if let Some(s) = self.fpu_stash.get(&regs.thread()) {
             s.clone()
         } else {
-            self.child.fpu_init.clone()
+            self.ch().fpu_init.clone()
         };
         Ok(FpuState { bytes })
     }
@@ -483,7 +508,7 @@ impl Vmspace {
     /// When the host refuses the state (it must come from [`Vmspace::fpu_state`]).
     pub fn set_fpu_state(&mut self, regs: &Regs, state: &FpuState) -> Result<()> {
         if self.fpu_owner == Some(regs.thread()) {
-            self.child.set_fpu(&state.bytes)
+            self.ch().set_fpu(&state.bytes)
         } else {
             self.fpu_stash.insert(regs.thread(), state.bytes.clone());
             Ok(())
@@ -502,7 +527,7 @@ impl Vmspace {
     fn flush_host_ops(&mut self) -> Result<()> {
         if self.tlb.has_ops() {
             let ops = self.tlb.take_ops();
-            self.child.run_batch(&ops)?;
+            self.ch().run_batch(&ops)?;
             self.live_valid = false;
             let mut stats = self.core.stats.borrow_mut();
             stats.host_batches += 1;
@@ -522,4 +547,17 @@ fn same_regs(a: &libc::user_regs_struct, b: &libc::user_regs_struct) -> bool {
         ]
     };
     fields(a) == fields(b)
+}
+
+impl Drop for Vmspace {
+    /// The host child goes back to the machine's pool of empty address spaces when there
+    /// is room (it is wiped before it runs again); otherwise it is killed and reaped.
+    fn drop(&mut self) {
+        if let Some(child) = self.child.take() {
+            let mut pool = self.core.pool.borrow_mut();
+            if child.is_alive() && pool.len() < self.core.pool_limit {
+                pool.push(child);
+            }
+        }
+    }
 }

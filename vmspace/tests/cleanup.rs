@@ -39,7 +39,7 @@ fn wait_gone(pids: &[i32]) -> Vec<i32> {
 }
 
 #[test]
-fn dropping_an_address_space_kills_and_reaps_its_process() {
+fn dropped_address_spaces_are_recycled_then_killed_with_the_machine() {
     let k = TestKernel::new();
     let (root, _) = k.space(spin());
     let mut vm = k.machine.create_vmspace().unwrap();
@@ -47,11 +47,74 @@ fn dropping_an_address_space_kills_and_reaps_its_process() {
     let mut r = k.regs();
     assert_eq!(vm.run(&mut r).unwrap(), Trap::Timer);
     let pid = vm.host_pid();
-    assert!(alive(pid));
     drop(vm);
+    assert!(alive(pid), "kept in the pool");
+    let again = k.machine.create_vmspace().unwrap();
+    assert_eq!(again.host_pid(), pid, "the pooled child is reused");
+    assert_eq!(k.machine.stats().host_children_spawned, 1);
+    drop(again);
+    drop(k);
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
         "reaped, not a zombie"
+    );
+}
+
+#[test]
+fn without_a_pool_dropping_kills_and_reaps_at_once() {
+    let k = TestKernel::with(vmspace::MachineConfig {
+        ram_bytes: 16 << 20,
+        pool: 0,
+        ..Default::default()
+    });
+    let vm = k.machine.create_vmspace().unwrap();
+    let pid = vm.host_pid();
+    drop(vm);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists());
+}
+
+snippet!(peek, "mov rdi, [rsi]", "mov eax, 1000", "syscall", "int3");
+
+#[test]
+fn a_recycled_address_space_shows_nothing_of_its_last_guest() {
+    let k = TestKernel::new();
+    let (root_a, data_a) = k.space(peek());
+    k.machine.ram().write_u64(data_a.addr(), 0x5ec2e7);
+    let mut a = k.machine.create_vmspace().unwrap();
+    a.set_root(root_a);
+    let mut r = k.regs();
+    r.rsi = DATA;
+    loop {
+        if a.run(&mut r).unwrap() == Trap::Syscall {
+            break;
+        }
+    }
+    assert_eq!(r.rdi, 0x5ec2e7, "guest A read its data");
+    let pid = a.host_pid();
+    drop(a);
+    // Guest B's page table has no page at DATA.
+    let root_b = k.alloc();
+    let code = k.alloc();
+    k.machine.ram().write(code.addr(), peek());
+    k.map(root_b, CODE, code, URX);
+    let mut b = k.machine.create_vmspace().unwrap();
+    assert_eq!(b.host_pid(), pid);
+    b.set_root(root_b);
+    let mut r = k.regs();
+    r.rsi = DATA;
+    let t = loop {
+        match b.run(&mut r).unwrap() {
+            Trap::Timer => continue,
+            t => break t,
+        }
+    };
+    assert_eq!(
+        t,
+        Trap::PageFault {
+            addr: DATA,
+            access: vmspace::Access::Read,
+            present: false
+        }
     );
 }
 
