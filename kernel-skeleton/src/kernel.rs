@@ -1,288 +1,458 @@
-//! The kernel proper: boot, the process, and the trap loop.
+//! The kernel: boot, the scheduler loop, sleep and wakeup, exit, shutdown.
 //!
-//! [`Kernel::new`] builds the machine (RAM, timer) and the kernel's own state (the frame
-//! allocator, the console). [`Kernel::run`] execs a program in a fresh address space and
-//! runs the trap loop: `Vmspace::run` until a trap, handle it (a system call, a fault that
-//! kills the process, a timer tick), repeat, until the process exits. Then the address
-//! space is torn down and the frames are counted, so a leak shows at once.
+//! [`Kernel::boot`] builds the machine and the kernel's state, unpacks the initrd into the
+//! RAM file system, starts `init` as process 1 and runs [`Kernel::schedule`] until init
+//! exits. The scheduler loop picks a runnable process and resumes its kernel thread; the
+//! thread runs its trap loop (`trap.rs`) until it sleeps, is preempted or exits, and then
+//! control comes back here. When nobody can run, the loop halts in
+//! `Machine::wait_for_interrupt`. At shutdown every remaining process is torn down and
+//! the kernel reports what leaked, in one line.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::rc::Rc;
 
 use vmspace::devices::Console;
-use vmspace::{Machine, MachineConfig, PhysMem, Regs, Trap, Vmspace};
+use vmspace::{irq, Machine, MachineConfig, PhysMem, Trap};
 
 use crate::exec::{self, ExecError};
+use crate::fs::file::{self as files, FileKind, FileRef};
+use crate::fs::ramfs::{RamFs, ROOT_INO};
 use crate::mm::frame::FrameAllocator;
-use crate::mm::space::AddressSpace;
-use crate::syscall::{self, Outcome};
+use crate::mm::memory::Mm;
+use crate::proc::{wait_status, Pid, Proc, ProcTable, State};
+use crate::sched::kthread::KThread;
+use crate::sched::{Chan, PolicyKind, Why};
+use crate::trap;
 
-/// Signal numbers used in exit statuses (Linux values).
-pub mod signal {
-    /// Illegal instruction.
-    pub const SIGILL: i32 = 4;
-    /// Breakpoint trap.
-    pub const SIGTRAP: i32 = 5;
-    /// Arithmetic error.
-    pub const SIGFPE: i32 = 8;
-    /// Killed.
-    pub const SIGKILL: i32 = 9;
-    /// Bad memory access.
-    pub const SIGSEGV: i32 = 11;
+/// What to trace on stderr.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Every system call with its result.
+    pub syscall: bool,
+    /// Every page fault the kernel handles.
+    pub fault: bool,
+    /// Every context switch.
+    pub sched: bool,
 }
 
-/// How the kernel is set up.
+/// How to boot.
 #[derive(Debug)]
-pub struct Config {
+pub struct BootConfig {
     /// RAM in bytes.
     pub memory: u64,
     /// Timer frequency.
     pub hz: u32,
     /// Tick on guest CPU time.
     pub virtual_time: bool,
-    /// Print a line per system call to stderr.
-    pub trace_syscalls: bool,
+    /// What to trace.
+    pub trace: Trace,
+    /// The initrd (a cpio "newc" archive).
+    pub initrd: Vec<u8>,
+    /// `init`'s argv: the program path first.
+    pub init: Vec<Vec<u8>>,
+    /// `init`'s environment.
+    pub env: Vec<Vec<u8>>,
     /// Where console output goes.
     pub console: Console,
+    /// Read console input from stdin.
+    pub stdin_input: bool,
+    /// The scheduling policy.
+    pub policy: PolicyKind,
+    /// Most processes at once.
+    pub max_procs: usize,
+    /// Wall-clock time at boot (ns since the Unix epoch), for `CLOCK_REALTIME`.
+    pub boot_realtime_ns: u64,
 }
 
-/// Why the kernel could not run a program.
+/// Why the kernel could not boot.
 #[derive(Debug)]
 pub enum KernelError {
-    /// The machine could not be built or failed (host trouble).
+    /// The machine could not be built (host trouble).
     Machine(vmspace::Error),
-    /// The program was refused.
-    Exec(ExecError),
+    /// The initrd is not a valid archive.
+    Initrd(String),
+    /// `init` could not be started.
+    Init(String),
 }
 
 impl fmt::Display for KernelError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KernelError::Machine(e) => write!(f, "machine: {e}"),
-            KernelError::Exec(e) => write!(f, "{e}"),
+            KernelError::Initrd(e) => write!(f, "initrd: {e}"),
+            KernelError::Init(e) => write!(f, "cannot start init: {e}"),
         }
     }
 }
 
 impl std::error::Error for KernelError {}
 
-impl From<vmspace::Error> for KernelError {
-    fn from(e: vmspace::Error) -> Self {
-        KernelError::Machine(e)
-    }
-}
-
-/// How a process ended.
+/// What was left over at shutdown (all zero in a correct kernel).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// It called `exit` with this status.
-    Exited(i32),
-    /// The kernel killed it with this signal.
-    Killed(i32),
+pub struct Leaks {
+    /// Frames still allocated.
+    pub frames: usize,
+    /// Processes still in the table.
+    pub procs: usize,
+    /// Open-file objects still alive.
+    pub files: usize,
 }
 
-impl ExitStatus {
-    /// The status as a host exit code: the status itself, or 128 + the signal.
-    pub fn code(self) -> i32 {
-        match self {
-            ExitStatus::Exited(s) => s,
-            ExitStatus::Killed(sig) => 128 + sig,
-        }
+impl fmt::Display for Leaks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "leaks: frames={} procs={} files={}",
+            self.frames, self.procs, self.files
+        )
     }
 }
 
-/// A running program.
-#[derive(Debug)]
-pub struct Process {
-    /// Process id.
-    pub pid: u32,
-    /// Its name (the file name of the program).
-    pub name: String,
-    /// Its memory.
-    pub space: AddressSpace,
-    /// The machine address space it runs in.
-    pub vm: Vmspace,
-    /// Its registers.
-    pub regs: Regs,
-}
-
-/// The kernel.
+/// The kernel's state, shared by the scheduler and every kernel thread.
 #[derive(Debug)]
 pub struct Kernel {
-    machine: Machine,
-    frames: FrameAllocator,
-    console: Console,
-    trace_syscalls: bool,
+    /// The machine.
+    pub machine: Machine,
+    /// Physical frames.
+    pub frames: RefCell<FrameAllocator>,
+    /// Processes.
+    pub procs: RefCell<ProcTable>,
+    /// The run queue.
+    pub sched: RefCell<Box<dyn crate::sched::Policy>>,
+    /// The RAM file system.
+    pub fs: RefCell<RamFs>,
+    /// The console device.
+    pub console: RefCell<Console>,
+    /// Tracing switches.
+    pub trace: Trace,
+    /// Set when init exits: the kernel's exit code.
+    pub shutdown: Cell<Option<i32>>,
+    /// Wall-clock time at boot.
+    pub boot_realtime_ns: u64,
 }
 
 impl Kernel {
-    /// Build the machine and the kernel state.
+    /// Boot: build the machine, unpack the initrd, start init and schedule until it exits.
+    /// Returns init's exit code (128 + signal if it was killed) and the leak report.
     ///
     /// # Errors
-    /// When the host refuses to build the machine.
-    pub fn new(cfg: Config) -> Result<Kernel, KernelError> {
+    /// [`KernelError`] when the machine, the initrd or init cannot be set up.
+    pub fn boot(cfg: BootConfig) -> Result<(i32, Leaks), KernelError> {
         let machine = Machine::new(MachineConfig {
             ram_bytes: cfg.memory,
             hz: cfg.hz,
             virtual_time: cfg.virtual_time,
             ..MachineConfig::default()
-        })?;
-        let frames = FrameAllocator::new(machine.ram().frames());
-        Ok(Kernel {
-            machine,
-            frames,
-            console: cfg.console,
-            trace_syscalls: cfg.trace_syscalls,
         })
+        .map_err(KernelError::Machine)?;
+        let fs = RamFs::from_cpio(&cfg.initrd).map_err(|e| KernelError::Initrd(e.to_string()))?;
+        if cfg.stdin_input {
+            cfg.console
+                .start_input(std::io::stdin(), machine.irq_line(irq::CONSOLE));
+        }
+        let frames = FrameAllocator::new(machine.ram().frames());
+        let k = Rc::new(Kernel {
+            machine,
+            frames: RefCell::new(frames),
+            procs: RefCell::new(ProcTable::new(cfg.max_procs)),
+            sched: RefCell::new(cfg.policy.build()),
+            fs: RefCell::new(fs),
+            console: RefCell::new(cfg.console),
+            trace: cfg.trace,
+            shutdown: Cell::new(None),
+            boot_realtime_ns: cfg.boot_realtime_ns,
+        });
+        k.start_init(&cfg.init, &cfg.env)
+            .map_err(KernelError::Init)?;
+        let code = k.schedule();
+        let leaks = k.teardown_all();
+        Ok((code, leaks))
     }
 
-    /// The machine's RAM.
+    /// RAM.
     pub fn ram(&self) -> &PhysMem {
         self.machine.ram()
     }
 
-    /// Frames in use (0 when nothing runs: anything else is a leak).
-    pub fn frames_in_use(&self) -> usize {
-        self.frames.in_use()
+    /// Write bytes to the console (a closed stdout is ignored).
+    pub fn console_write(&self, bytes: &[u8]) {
+        let _ = self.console.borrow_mut().write(bytes);
     }
 
-    /// Write to the console (errors such as a closed stdout are ignored).
-    pub fn console_write(&mut self, bytes: &[u8]) {
-        let _ = self.console.write(bytes);
+    /// Print a trace line on stderr.
+    pub fn trace_line(&self, line: fmt::Arguments<'_>) {
+        eprintln!("trace: {line}");
     }
 
-    /// Is `--trace syscall` on?
-    pub fn tracing_syscalls(&self) -> bool {
-        self.trace_syscalls
-    }
-
-    /// Print a trace line to stderr when system calls are traced.
-    pub fn trace_syscall(&self, line: fmt::Arguments<'_>) {
-        if self.trace_syscalls {
-            eprintln!("trace: {line}");
-        }
-    }
-
-    /// Run the program in `bytes` with `argv` and `envp` until it exits.
-    ///
-    /// # Errors
-    /// [`KernelError::Exec`] when the program is refused (nothing is left allocated);
-    /// [`KernelError::Machine`] when the machine fails.
-    pub fn run(
-        &mut self,
-        bytes: &[u8],
-        argv: &[Vec<u8>],
-        envp: &[Vec<u8>],
-    ) -> Result<ExitStatus, KernelError> {
-        let random = seed_bytes(self.machine.now());
+    /// Create process 1 from `argv[0]` in the initrd.
+    fn start_init(self: &Rc<Self>, argv: &[Vec<u8>], env: &[Vec<u8>]) -> Result<(), String> {
+        let path = argv.first().ok_or("no init program given")?;
+        let shown = String::from_utf8_lossy(path).into_owned();
+        let bytes = self
+            .read_whole_file(ROOT_INO, path)
+            .map_err(|e| format!("{shown}: {e}"))?;
+        let random = crate::syscall::proc::random_bytes(self.machine.now() ^ 0x1357);
         let image = exec::load(
-            self.machine.ram(),
-            &mut self.frames,
-            bytes,
+            self.ram(),
+            &mut self.frames.borrow_mut(),
+            &bytes,
             argv,
-            envp,
+            env,
             random,
         )
-        .map_err(KernelError::Exec)?;
+        .map_err(|e: ExecError| format!("{shown}: {e}"))?;
         let vm = match self.machine.create_vmspace() {
             Ok(vm) => vm,
             Err(e) => {
-                image.space.teardown(self.machine.ram(), &mut self.frames);
-                return Err(e.into());
+                image
+                    .space
+                    .teardown(self.ram(), &mut self.frames.borrow_mut());
+                return Err(e.to_string());
             }
         };
-        let name = argv
-            .first()
-            .map(|a| {
-                String::from_utf8_lossy(a.rsplit(|&b| b == b'/').next().unwrap_or(a)).into_owned()
-            })
-            .unwrap_or_default();
-        let mut p = Process {
-            pid: 1,
-            name,
+        let pid = self
+            .procs
+            .borrow_mut()
+            .alloc_pid()
+            .ok_or("process table full")?;
+        let p = Rc::new(Proc::new(
+            pid,
+            0,
+            &crate::syscall::proc::base_name(path),
+            ROOT_INO,
+        ));
+        let mut mm = Mm {
             space: image.space,
+            regions: image.regions,
+            brk_start: image.brk,
+            brk: image.brk,
             vm,
-            regs: image.regs,
         };
-        p.vm.set_root(p.space.pt.root());
-        let status = self.trap_loop(&mut p);
-        let Process { space, vm, .. } = p;
-        drop(vm);
-        space.teardown(self.machine.ram(), &mut self.frames);
-        Ok(status?)
+        mm.vm.set_root(mm.space.pt.root());
+        *p.mm.borrow_mut() = Some(mm);
+        *p.files.borrow_mut() = files::FdTable::new();
+        for _ in 0..3 {
+            let console = files::OpenFile::new(FileKind::Console, true, true, false);
+            p.files
+                .borrow_mut()
+                .alloc(console, false)
+                .map_err(|e| e.to_string())?;
+        }
+        self.spawn(p, image.regs);
+        Ok(())
     }
 
-    /// Run `p` until it exits.
-    fn trap_loop(&mut self, p: &mut Process) -> Result<ExitStatus, vmspace::Error> {
+    /// Give `p` a kernel thread starting its trap loop with `regs`, and make it runnable.
+    pub fn spawn(self: &Rc<Self>, p: Rc<Proc>, regs: vmspace::Regs) {
+        let k = self.clone();
+        let p2 = p.clone();
+        *p.thread.borrow_mut() = Some(KThread::spawn(move |y| trap::user_main(&k, &p2, regs, y)));
+        p.state.set(State::Runnable);
+        self.procs.borrow_mut().insert(p.clone());
+        self.sched.borrow_mut().enqueue(p.pid, Why::New);
+    }
+
+    /// Read a whole file (for exec).
+    pub fn read_whole_file(
+        &self,
+        cwd: crate::fs::ramfs::Ino,
+        path: &[u8],
+    ) -> Result<Vec<u8>, crate::errno::Errno> {
+        let fs = self.fs.borrow();
+        let ino = fs.resolve(cwd, path)?;
+        let st = fs.stat(ino)?;
+        if st.kind == crate::fs::ramfs::FileType::Directory {
+            return Err(crate::errno::Errno::EACCES);
+        }
+        let mut buf = vec![0u8; st.size as usize];
+        let n = fs.read(ino, 0, &mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// The scheduler loop: run processes until init exits; returns init's exit code.
+    fn schedule(self: &Rc<Self>) -> i32 {
         loop {
-            let trap = p.vm.run(&mut p.regs)?;
-            let kill = match trap {
-                Trap::Syscall => {
-                    let mut regs = p.regs.clone();
-                    match syscall::dispatch(self, p, &mut regs) {
-                        Outcome::Return(v) => {
-                            regs.rax = v as u64;
-                            p.regs = regs;
-                            continue;
-                        }
-                        Outcome::Exit(status) => return Ok(ExitStatus::Exited(status)),
-                    }
-                }
-                Trap::Timer | Trap::Interrupt(_) => continue,
-                Trap::PageFault {
-                    addr,
-                    access,
-                    present,
-                } => {
-                    let why = if present { "protection" } else { "not present" };
-                    self.report(
-                        p,
-                        &format!("segmentation fault at {addr:#x} ({access:?}, {why})"),
-                    );
-                    signal::SIGSEGV
-                }
-                Trap::GeneralProtection => {
-                    self.report(p, "general protection fault");
-                    signal::SIGSEGV
-                }
-                Trap::InvalidOpcode => {
-                    self.report(p, "illegal instruction");
-                    signal::SIGILL
-                }
-                Trap::DivideError => {
-                    self.report(p, "divide error");
-                    signal::SIGFPE
-                }
-                Trap::Breakpoint => {
-                    self.report(p, "breakpoint trap");
-                    signal::SIGTRAP
-                }
+            if let Some(code) = self.shutdown.get() {
+                return code;
+            }
+            let next = self.sched.borrow_mut().pick();
+            let Some(pid) = next else {
+                let t = self.machine.wait_for_interrupt();
+                self.interrupt(t, None);
+                continue;
             };
-            return Ok(ExitStatus::Killed(kill));
+            let Some(p) = self.procs.borrow().get(pid) else {
+                continue;
+            };
+            if p.state.get() != State::Runnable {
+                continue;
+            }
+            p.state.set(State::Running);
+            if self.trace.sched {
+                self.trace_line(format_args!("switch to {}[{pid}]", p.name.borrow()));
+            }
+            let mut thread = p
+                .thread
+                .borrow_mut()
+                .take()
+                .expect("schedule: a runnable process has a kernel thread");
+            if !thread.resume() {
+                *p.thread.borrow_mut() = Some(thread);
+            }
         }
     }
 
-    /// Tell the console why a process dies.
-    fn report(&mut self, p: &Process, what: &str) {
-        let line = format!(
-            "vkernel: {}[{}]: {what} at rip={:#x}, killed\n",
-            p.name, p.pid, p.regs.rip
-        );
-        self.console_write(line.as_bytes());
+    /// Handle a timer tick or device interrupt; `running` is the interrupted process.
+    /// Returns `true` when that process should give up the CPU.
+    pub fn interrupt(&self, t: Trap, running: Option<Pid>) -> bool {
+        match t {
+            Trap::Timer => {
+                self.wake_expired();
+                match running {
+                    Some(pid) => {
+                        if let Some(p) = self.procs.borrow().get(pid) {
+                            p.ticks.set(p.ticks.get() + 1);
+                        }
+                        self.sched.borrow_mut().tick(pid)
+                    }
+                    None => false,
+                }
+            }
+            Trap::Interrupt(irq::CONSOLE) => {
+                self.wakeup(Chan::Console);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Make every process sleeping on `chan` runnable.
+    pub fn wakeup(&self, chan: Chan) {
+        let procs = self.procs.borrow().all();
+        for p in procs {
+            if p.state.get() == State::Sleeping && p.chan.get() == Some(chan) {
+                self.make_runnable(&p);
+            }
+        }
+    }
+
+    /// Wake the sleepers whose deadline has passed.
+    fn wake_expired(&self) {
+        let now = self.machine.now();
+        let procs = self.procs.borrow().all();
+        for p in procs {
+            if p.state.get() == State::Sleeping && p.wake_at.get().is_some_and(|t| t <= now) {
+                self.make_runnable(&p);
+            }
+        }
+    }
+
+    /// Sleeping → runnable.
+    pub fn make_runnable(&self, p: &Proc) {
+        p.state.set(State::Runnable);
+        self.sched.borrow_mut().enqueue(p.pid, Why::Woken);
+    }
+
+    /// Drop a reference to an open file; when it was the last one, release the inode and
+    /// wake whoever waits on a pipe end that just closed.
+    pub fn release_file(&self, f: FileRef) {
+        let last = Rc::strong_count(&f) == 1;
+        let (inode, pipe) = {
+            let of = f.borrow();
+            let pipe = match &of.kind {
+                FileKind::PipeReader(p) | FileKind::PipeWriter(p) => Some(p.borrow().id()),
+                _ => None,
+            };
+            (of.inode(), pipe)
+        };
+        drop(f);
+        if last {
+            if let Some(ino) = inode {
+                // The inode may already be gone if the file system was reset; nothing to do.
+                let _ = self.fs.borrow_mut().release(ino);
+            }
+            if let Some(id) = pipe {
+                self.wakeup(Chan::Pipe(id));
+            }
+        }
+    }
+
+    /// End process `p` with wait status `status`: free its memory and files, hand its
+    /// children to init, wake its parent. The caller's kernel thread must return next.
+    pub fn exit(&self, p: &Rc<Proc>, status: i32) {
+        let open = p.files.borrow_mut().take_all();
+        for f in open {
+            self.release_file(f);
+        }
+        let mm = p.mm.borrow_mut().take();
+        if let Some(mm) = mm {
+            mm.teardown(self.ram(), &mut self.frames.borrow_mut());
+        }
+        let children = self.procs.borrow().children(p.pid);
+        for c in children {
+            c.parent.set(1);
+            if c.state.get() == State::Zombie {
+                self.wakeup(Chan::Child(1));
+            }
+        }
+        p.status.set(status);
+        p.state.set(State::Zombie);
+        self.sched.borrow_mut().remove(p.pid);
+        self.wakeup(Chan::Child(p.parent.get()));
+        if p.pid == 1 {
+            self.shutdown.set(Some(exit_code(status)));
+        }
+    }
+
+    /// Tear down every process left at shutdown and count what leaked.
+    fn teardown_all(&self) -> Leaks {
+        let procs = self.procs.borrow().all();
+        for p in &procs {
+            // Dropping a suspended kernel thread unwinds its stack.
+            let thread = p.thread.borrow_mut().take();
+            drop(thread);
+            if p.state.get() != State::Zombie {
+                self.exit(p, wait_status::signaled(crate::kernel::signal::SIGKILL));
+            }
+        }
+        for p in procs {
+            self.procs.borrow_mut().remove(p.pid);
+        }
+        Leaks {
+            frames: self.frames.borrow().in_use(),
+            procs: self.procs.borrow().len(),
+            files: files::open_files_alive(),
+        }
     }
 }
 
-/// 16 bytes for `AT_RANDOM` from a seed (splitmix64).
-fn seed_bytes(seed: u64) -> [u8; 16] {
-    let mut x = seed ^ 0x9e37_79b9_7f4a_7c15;
-    let mut next = || {
-        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = x;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    let mut out = [0u8; 16];
-    out[..8].copy_from_slice(&next().to_le_bytes());
-    out[8..].copy_from_slice(&next().to_le_bytes());
-    out
+/// A wait status as a process exit code: the code, or 128 + the signal.
+pub fn exit_code(status: i32) -> i32 {
+    if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    }
+}
+
+/// Signal numbers (Linux values).
+pub mod signal {
+    /// Hang up.
+    pub const SIGHUP: i32 = 1;
+    /// Interrupt.
+    pub const SIGINT: i32 = 2;
+    /// Illegal instruction.
+    pub const SIGILL: i32 = 4;
+    /// Breakpoint trap.
+    pub const SIGTRAP: i32 = 5;
+    /// Arithmetic error.
+    pub const SIGFPE: i32 = 8;
+    /// Kill (cannot be caught).
+    pub const SIGKILL: i32 = 9;
+    /// Bad memory access.
+    pub const SIGSEGV: i32 = 11;
+    /// Termination request.
+    pub const SIGTERM: i32 = 15;
 }

@@ -4,10 +4,14 @@
 //! traps, a timer. Everything here is safe Rust (`#![forbid(unsafe_code)]`); the kernel
 //! talks to the machine only through `vmspace`'s API.
 //!
-//! - `mm`: frames, page tables, address spaces, copying to and from guests.
+//! - `kernel`: boot, the scheduler loop, sleep/wakeup, exit, shutdown.
+//! - `trap`: a process's trap loop and the context its system calls run in.
+//! - `proc`: the process table.
+//! - `sched`: scheduling policies, wait channels, kernel threads.
+//! - `mm`: frames, page tables, regions, page faults, copying to and from guests.
 //! - `exec`: loading ELF programs and their initial stack.
+//! - `fs`: the RAM file system, pipes, open files.
 //! - `syscall`: the system call table.
-//! - `kernel`: boot and the trap loop.
 #![forbid(unsafe_code)]
 
 pub mod errno;
@@ -15,7 +19,10 @@ pub mod exec;
 pub mod fs;
 pub mod kernel;
 pub mod mm;
+pub mod proc;
+pub mod sched;
 pub mod syscall;
+pub mod trap;
 
 /// The exit status of the vkernel process after a kernel panic.
 pub const PANIC_EXIT_STATUS: i32 = 70;

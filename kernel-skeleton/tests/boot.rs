@@ -20,7 +20,7 @@ fn hello_prints_its_greeting_and_arguments() {
         .args(["hello", "one", "two"])
         .assert()
         .success()
-        .stdout("hello from the guest\nargv[0] = hello\nargv[1] = one\nargv[2] = two\n")
+        .stdout("hello from the guest\nargv[0] = /bin/hello\nargv[1] = one\nargv[2] = two\n")
         .stderr(no_panic());
 }
 
@@ -77,7 +77,12 @@ fn exit_with_negated_rax(prefix: &[u8]) -> Vec<u8> {
 fn run_code(dir: &tempfile::TempDir, name: &str, code: &[u8]) -> assert_cmd::assert::Assert {
     let path = dir.path().join(name);
     std::fs::write(&path, fixture::elf(0x40_0000, code, 2, true)).unwrap();
-    vkernel().arg(&path).assert()
+    vkernel()
+        .arg("--file")
+        .arg(&path)
+        .arg("--")
+        .arg(format!("/bin/{name}"))
+        .assert()
 }
 
 #[test]
@@ -92,8 +97,9 @@ fn a_wild_pointer_gets_efault_and_an_unknown_call_enosys() {
     let unknown = exit_with_negated_rax(&[0xb8, 0xe7, 3, 0, 0, 0x0f, 0x05]);
     run_code(&dir, "unknown", &unknown).code(38);
     vkernel()
-        .args(["--trace", "syscall"])
+        .args(["--trace", "syscall", "--file"])
         .arg(dir.path().join("unknown"))
+        .args(["--", "/bin/unknown"])
         .assert()
         .code(38)
         .stderr(predicate::str::contains(
@@ -127,14 +133,16 @@ fn bad_programs_are_refused_with_a_clear_message() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         vkernel()
+            .arg("--file")
             .arg(&path)
+            .args(["--", &format!("/bin/{name}")])
             .assert()
             .code(126)
             .stderr(predicate::str::contains(why))
             .stderr(no_panic());
     }
     vkernel()
-        .arg("/bin/true")
+        .args(["--file", "/bin/true:/bin/hosttrue", "--", "/bin/hosttrue"])
         .assert()
         .code(126)
         .stderr(predicate::str::contains("PIE").or(predicate::str::contains("dynamically linked")));

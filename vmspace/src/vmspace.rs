@@ -418,14 +418,26 @@ impl Vmspace {
     fn error_code(&mut self) -> Result<u64> {
         let fpu = self.ch().get_fpu()?;
         self.resume(libc::PTRACE_SYSEMU, libc::SIGSEGV)?;
-        let status = self.ch().wait();
-        kick::set_running(0);
-        match status? {
-            sys::WaitStatus::Stopped {
-                sig: libc::SIGTRAP,
-                event: 0,
-            } => {}
-            other => return Err(self.ch().lost(format!("fault handler: {other:?}"))),
+        loop {
+            let status = self.ch().wait();
+            kick::set_running(0);
+            match status? {
+                sys::WaitStatus::Stopped {
+                    sig: libc::SIGTRAP,
+                    event: 0,
+                } => break,
+                // A kick (timer, interrupt) or a stray host signal while the handler ran:
+                // let the handler finish; the event stays pending for `run`.
+                sys::WaitStatus::Stopped { .. } => {
+                    let pid = self.ch().pid;
+                    kick::set_running(pid);
+                    if let Err(e) = sys::ptrace_resume(libc::PTRACE_SYSEMU, pid, 0) {
+                        kick::set_running(0);
+                        return Err(self.ch().lost(format!("fault handler: resume failed: {e}")));
+                    }
+                }
+                other => return Err(self.ch().lost(format!("fault handler: {other:?}"))),
+            }
         }
         let h = sys::getregs(self.ch().pid).map_err(|e| Error::host("PTRACE_GETREGS", e))?;
         // The child now holds the handler's registers; `load` puts the guest's back.

@@ -558,3 +558,56 @@ fn a_second_machine_on_one_thread_is_refused() {
         "{err}"
     );
 }
+
+// Touch pages [rsi, rdx) one after another, then report.
+snippet!(
+    toucher,
+    "2:",
+    "mov byte ptr [rsi], 1",
+    "add rsi, 4096",
+    "cmp rsi, rdx",
+    "jb 2b",
+    "mov eax, 1000",
+    "syscall",
+    "int3"
+);
+
+#[test]
+fn faults_to_the_kernel_survive_a_busy_timer() {
+    // At 10 kHz a tick is often pending while the fault handler's error code is fetched.
+    let k = TestKernel::with(MachineConfig {
+        ram_bytes: 16 << 20,
+        hz: 10_000,
+        ..MachineConfig::default()
+    });
+    let (root, _) = k.space(toucher());
+    let mut vm = k.machine.create_vmspace().unwrap();
+    vm.set_root(root);
+    let mut r = k.regs();
+    let (base, pages) = (0x1000_0000u64, 1500u64);
+    r.rsi = base;
+    r.rdx = base + pages * 4096;
+    let mut faults = 0;
+    loop {
+        match vm.run(&mut r).unwrap() {
+            Trap::PageFault {
+                addr,
+                access: Access::Write,
+                present: false,
+            } => {
+                faults += 1;
+                k.map(
+                    root,
+                    addr & !4095,
+                    Frame(2048 + faults % 1024),
+                    URW | pte::DIRTY,
+                );
+            }
+            Trap::Timer => {}
+            Trap::Syscall => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(faults, pages);
+    assert!(k.machine.ticks() > 0);
+}

@@ -13,19 +13,24 @@ use vmspace::{pte, PhysMem, Regs};
 use crate::mm::addr::VirtAddr;
 use crate::mm::frame::FrameAllocator;
 use crate::mm::space::AddressSpace;
-use crate::mm::uaccess;
+use crate::mm::uaccess::{self, Strict};
+use crate::mm::vma::{Kind, Prot, Region, Regions};
 pub use elf::ExecError;
 
 /// The top of the initial stack (just below the end of user space).
 pub const STACK_TOP: u64 = vmspace::layout::USER_TOP;
 /// Pages of stack mapped at exec.
 pub const STACK_PAGES: u64 = 16;
+/// How far the stack may grow down from [`STACK_TOP`].
+pub const STACK_LIMIT: u64 = 8 << 20;
 
 /// A loaded program, ready to run.
 #[derive(Debug)]
 pub struct Image {
     /// Its address space.
     pub space: AddressSpace,
+    /// Its regions (segments and stack).
+    pub regions: Regions,
     /// Registers for the first run (entry point and stack pointer set).
     pub regs: Regs,
     /// The first address after the loaded segments (start of the heap).
@@ -49,6 +54,7 @@ pub fn load(
     match fill(ram, frames, &mut space, bytes, &program, argv, envp, random) {
         Ok(regs) => Ok(Image {
             space,
+            regions: regions_of(&program),
             regs,
             brk: VirtAddr(program.end).page_ceil().0,
         }),
@@ -78,7 +84,8 @@ fn fill(
             .map_zeroed(ram, frames, start, end, pte::WRITABLE)
             .map_err(|_| ExecError::NoMemory)?;
         let data = &bytes[seg.offset as usize..(seg.offset + seg.file_len) as usize];
-        uaccess::copyout(ram, &space.pt, seg.vaddr, data).expect("load: pages were just mapped");
+        uaccess::copyout(&mut Strict { ram, pt: &space.pt }, seg.vaddr, data)
+            .expect("load: pages were just mapped");
     }
     for seg in &program.segments {
         let mut va = VirtAddr(seg.vaddr).page_floor();
@@ -120,6 +127,54 @@ fn fill(
     regs.rip = program.entry;
     regs.rsp = sp;
     Ok(regs)
+}
+
+/// The regions of a loaded program: one per segment (page-rounded) and the stack.
+fn regions_of(program: &elf::Program) -> Regions {
+    let mut regions = Regions::default();
+    for seg in &program.segments {
+        let start = VirtAddr(seg.vaddr).page_floor().0;
+        let end = VirtAddr(seg.vaddr + seg.mem_len).page_ceil().0;
+        let (kind, prot) = if seg.write {
+            (
+                Kind::Data,
+                Prot {
+                    read: true,
+                    write: true,
+                    exec: seg.exec,
+                },
+            )
+        } else {
+            (
+                Kind::Text,
+                Prot {
+                    read: true,
+                    write: false,
+                    exec: seg.exec,
+                },
+            )
+        };
+        // Segments sharing a page: widen the earlier region instead of overlapping it.
+        let start = regions
+            .iter()
+            .map(|r| r.end)
+            .filter(|&e| e > start && e < end)
+            .max()
+            .unwrap_or(start);
+        regions.insert(Region {
+            start,
+            end,
+            kind,
+            prot,
+        });
+    }
+    regions.insert(Region {
+        start: STACK_TOP - STACK_PAGES * 4096,
+        end: STACK_TOP,
+        kind: Kind::Stack,
+        prot: Prot::RW,
+    });
+    regions
 }
 
 fn writable_elsewhere(p: &elf::Program, page: VirtAddr) -> bool {

@@ -8,7 +8,7 @@
 use vmspace::PhysMem;
 
 use crate::mm::pagetable::PageTable;
-use crate::mm::uaccess::{copyout, Efault};
+use crate::mm::uaccess::{copyout, Efault, Strict};
 
 /// The auxiliary vector keys the kernel provides.
 pub mod at {
@@ -70,7 +70,7 @@ pub fn build(
         if *sp < limit {
             return Err(Efault);
         }
-        copyout(ram, pt, *sp, data)?;
+        copyout(&mut Strict { ram, pt }, *sp, data)?;
         Ok(*sp)
     };
     let random = push_bytes(&mut sp, &info.random)?;
@@ -113,6 +113,6 @@ pub fn build(
     if start < limit {
         return Err(Efault);
     }
-    copyout(ram, pt, start, &bytes)?;
+    copyout(&mut Strict { ram, pt }, start, &bytes)?;
     Ok(start)
 }

@@ -1,138 +1,198 @@
-//! System calls: the Linux x86-64 numbers the kernel serves, and the dispatcher.
+//! System calls: the table of Linux x86-64 numbers the kernel serves, and the dispatcher.
 //!
 //! [`dispatch`] reads the number from `rax` and the arguments from `rdi, rsi, rdx, r10,
-//! r8, r9`, serves the call and returns what goes back into `rax`: a value, or `-errno`.
+//! r8, r9`, calls the handler and returns what goes back into `rax`: a value, or `-errno`.
 //! A number the kernel does not serve gets `-ENOSYS` (and a line under `--trace syscall`).
+//! The handlers live by subject: `proc.rs` (processes), `mem.rs` (memory), `file.rs`
+//! (files and pipes), `time.rs` (clocks and sleeping).
+
+pub mod file;
+pub mod mem;
+pub mod proc;
+pub mod time;
 
 use vmspace::Regs;
 
-use crate::kernel::{Kernel, Process};
-use crate::mm::uaccess::{copyin, copyout};
+use crate::errno::Errno;
+use crate::trap::Ctx;
 
 /// Linux x86-64 system call numbers served here.
 pub mod nr {
-    /// `write(fd, buf, count)`.
+    #![allow(missing_docs)]
+    pub const READ: u64 = 0;
     pub const WRITE: u64 = 1;
-    /// `writev(fd, iov, iovcnt)`.
+    pub const CLOSE: u64 = 3;
+    pub const FSTAT: u64 = 5;
+    pub const LSEEK: u64 = 8;
+    pub const MMAP: u64 = 9;
+    pub const MPROTECT: u64 = 10;
+    pub const MUNMAP: u64 = 11;
+    pub const BRK: u64 = 12;
+    pub const IOCTL: u64 = 16;
+    pub const READV: u64 = 19;
     pub const WRITEV: u64 = 20;
-    /// `getpid()`.
+    pub const SCHED_YIELD: u64 = 24;
+    pub const DUP: u64 = 32;
+    pub const DUP2: u64 = 33;
+    pub const NANOSLEEP: u64 = 35;
     pub const GETPID: u64 = 39;
-    /// `exit(status)`.
+    pub const CLONE: u64 = 56;
+    pub const FORK: u64 = 57;
+    pub const VFORK: u64 = 58;
+    pub const EXECVE: u64 = 59;
     pub const EXIT: u64 = 60;
-    /// `arch_prctl(code, addr)`.
+    pub const WAIT4: u64 = 61;
+    pub const KILL: u64 = 62;
+    pub const UNAME: u64 = 63;
+    pub const GETCWD: u64 = 79;
+    pub const CHDIR: u64 = 80;
+    pub const GETPPID: u64 = 110;
     pub const ARCH_PRCTL: u64 = 158;
-    /// `exit_group(status)`.
+    pub const GETDENTS64: u64 = 217;
+    pub const CLOCK_GETTIME: u64 = 228;
     pub const EXIT_GROUP: u64 = 231;
+    pub const OPENAT: u64 = 257;
+    pub const MKDIRAT: u64 = 258;
+    pub const NEWFSTATAT: u64 = 262;
+    pub const UNLINKAT: u64 = 263;
+    pub const DUP3: u64 = 292;
+    pub const PIPE2: u64 = 293;
+    /// vkernel-specific: `vk_procs(buf, len)`, the process list as text (for `ps`).
+    pub const VK_PROCS: u64 = 1000;
 }
 
-/// Linux errno values used by the kernel.
-pub mod errno {
-    /// Operation not permitted.
-    pub const EPERM: i64 = 1;
-    /// Bad file descriptor.
-    pub const EBADF: i64 = 9;
-    /// Bad address.
-    pub const EFAULT: i64 = 14;
-    /// Invalid argument.
-    pub const EINVAL: i64 = 22;
-    /// Function not implemented.
-    pub const ENOSYS: i64 = 38;
-}
-
-/// What the trap loop should do after a system call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What the trap loop does after a system call.
+#[derive(Debug)]
 pub enum Outcome {
     /// Put this value in `rax` and keep running.
     Return(i64),
-    /// The process exits with this status.
+    /// `execve` succeeded: run the new program with these registers.
+    Exec(Regs),
+    /// The process exits with this wait status.
     Exit(i32),
 }
 
+/// A handler's result: a value for `rax`, or an error.
+pub type SysResult = Result<i64, Errno>;
+
 /// Serve the system call in `regs`.
-pub fn dispatch(k: &mut Kernel, p: &mut Process, regs: &mut Regs) -> Outcome {
-    let [a0, a1, a2, ..] = regs.syscall_args();
-    let result = match regs.rax {
-        nr::WRITE => sys_write(k, p, a0, a1, a2),
-        nr::WRITEV => sys_writev(k, p, a0, a1, a2),
-        nr::GETPID => p.pid as i64,
-        nr::EXIT | nr::EXIT_GROUP => return Outcome::Exit(a0 as i32 & 0xff),
-        nr::ARCH_PRCTL => sys_arch_prctl(k, p, regs, a0, a1),
-        other => {
-            k.trace_syscall(format_args!(
-                "{}[{}]: unknown system call {other} -> ENOSYS",
-                p.name, p.pid
-            ));
-            -errno::ENOSYS
-        }
-    };
-    if k.tracing_syscalls() && regs.rax != nr::WRITE {
-        k.trace_syscall(format_args!(
-            "{}[{}]: syscall {}({a0:#x}, {a1:#x}, {a2:#x}) = {result}",
-            p.name, p.pid, regs.rax
-        ));
-    }
-    Outcome::Return(result)
-}
-
-/// Most bytes one `write` moves (Linux caps a write at the same value).
-const MAX_IO: u64 = 0x7fff_f000;
-
-fn sys_write(k: &mut Kernel, p: &mut Process, fd: u64, buf: u64, len: u64) -> i64 {
-    if fd != 1 && fd != 2 {
-        return -errno::EBADF;
-    }
-    let len = len.min(MAX_IO);
-    let mut done = 0u64;
-    let mut chunk = vec![0u8; len.min(64 * 1024) as usize];
-    while done < len {
-        let n = (len - done).min(chunk.len() as u64) as usize;
-        if copyin(k.ram(), &p.space.pt, buf + done, &mut chunk[..n]).is_err() {
-            return if done == 0 {
-                -errno::EFAULT
-            } else {
-                done as i64
-            };
-        }
-        k.console_write(&chunk[..n]);
-        done += n as u64;
-    }
-    done as i64
-}
-
-fn sys_writev(k: &mut Kernel, p: &mut Process, fd: u64, iov: u64, count: u64) -> i64 {
-    if count > 1024 {
-        return -errno::EINVAL;
-    }
-    let mut total = 0i64;
-    for i in 0..count {
-        let mut entry = [0u8; 16];
-        if copyin(k.ram(), &p.space.pt, iov + 16 * i, &mut entry).is_err() {
-            return -errno::EFAULT;
-        }
-        let base = u64::from_le_bytes(entry[..8].try_into().expect("8 bytes"));
-        let len = u64::from_le_bytes(entry[8..].try_into().expect("8 bytes"));
-        let r = sys_write(k, p, fd, base, len);
-        if r < 0 {
-            return if total > 0 { total } else { r };
-        }
-        total += r;
-    }
-    total
-}
-
-fn sys_arch_prctl(k: &mut Kernel, p: &mut Process, regs: &mut Regs, code: u64, addr: u64) -> i64 {
-    const ARCH_SET_FS: u64 = 0x1002;
-    const ARCH_GET_FS: u64 = 0x1003;
-    match code {
-        ARCH_SET_FS if addr < vmspace::layout::USER_TOP => {
-            regs.fs_base = addr;
-            0
-        }
-        ARCH_SET_FS => -errno::EPERM,
-        ARCH_GET_FS => match copyout(k.ram(), &p.space.pt, addr, &regs.fs_base.to_le_bytes()) {
-            Ok(()) => 0,
-            Err(_) => -errno::EFAULT,
+pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
+    let number = regs.rax;
+    let a = regs.syscall_args();
+    let result = match number {
+        nr::READ => file::read(cx, a[0], a[1], a[2]),
+        nr::WRITE => file::write(cx, a[0], a[1], a[2]),
+        nr::CLOSE => file::close(cx, a[0]),
+        nr::FSTAT => file::fstat(cx, a[0], a[1]),
+        nr::LSEEK => file::lseek(cx, a[0], a[1], a[2]),
+        nr::MMAP => mem::mmap(cx, a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::MPROTECT => mem::mprotect(cx, a[0], a[1], a[2]),
+        nr::MUNMAP => mem::munmap(cx, a[0], a[1]),
+        nr::BRK => mem::brk(cx, a[0]),
+        nr::IOCTL => file::ioctl(cx, a[0], a[1], a[2]),
+        nr::READV => file::readv(cx, a[0], a[1], a[2]),
+        nr::WRITEV => file::writev(cx, a[0], a[1], a[2]),
+        nr::SCHED_YIELD => proc::sched_yield(cx),
+        nr::DUP => file::dup(cx, a[0]),
+        nr::DUP2 => file::dup2(cx, a[0], a[1]),
+        nr::NANOSLEEP => time::nanosleep(cx, a[0], a[1]),
+        nr::GETPID => Ok(i64::from(cx.p.pid)),
+        nr::CLONE => proc::clone(cx, regs, a[0], a[1]),
+        nr::FORK | nr::VFORK => proc::fork(cx, regs),
+        nr::EXECVE => match proc::execve(cx, regs, a[0], a[1], a[2]) {
+            Ok(new_regs) => return trace_outcome(cx, number, &a, Outcome::Exec(new_regs)),
+            Err(e) => Err(e),
         },
-        _ => -errno::EINVAL,
+        nr::EXIT | nr::EXIT_GROUP => {
+            let status = crate::proc::wait_status::exited(a[0] as i32);
+            return trace_outcome(cx, number, &a, Outcome::Exit(status));
+        }
+        nr::WAIT4 => proc::wait4(cx, a[0], a[1], a[2]),
+        nr::KILL => proc::kill(cx, a[0], a[1]),
+        nr::UNAME => proc::uname(cx, a[0]),
+        nr::GETCWD => file::getcwd(cx, a[0], a[1]),
+        nr::CHDIR => file::chdir(cx, a[0]),
+        nr::GETPPID => Ok(i64::from(cx.p.parent.get())),
+        nr::ARCH_PRCTL => proc::arch_prctl(cx, regs, a[0], a[1]),
+        nr::GETDENTS64 => file::getdents64(cx, a[0], a[1], a[2]),
+        nr::CLOCK_GETTIME => time::clock_gettime(cx, a[0], a[1]),
+        nr::OPENAT => file::openat(cx, a[0], a[1], a[2], a[3]),
+        nr::MKDIRAT => file::mkdirat(cx, a[0], a[1], a[2]),
+        nr::NEWFSTATAT => file::newfstatat(cx, a[0], a[1], a[2], a[3]),
+        nr::UNLINKAT => file::unlinkat(cx, a[0], a[1], a[2]),
+        nr::DUP3 => file::dup3(cx, a[0], a[1], a[2]),
+        nr::PIPE2 => file::pipe2(cx, a[0], a[1]),
+        nr::VK_PROCS => proc::vk_procs(cx, a[0], a[1]),
+        _ => Err(Errno::ENOSYS),
+    };
+    let value = result.unwrap_or_else(Errno::as_return);
+    trace_outcome(cx, number, &a, Outcome::Return(value))
+}
+
+/// The name of a system call, for traces.
+pub fn name(number: u64) -> Option<&'static str> {
+    Some(match number {
+        nr::READ => "read",
+        nr::WRITE => "write",
+        nr::CLOSE => "close",
+        nr::FSTAT => "fstat",
+        nr::LSEEK => "lseek",
+        nr::MMAP => "mmap",
+        nr::MPROTECT => "mprotect",
+        nr::MUNMAP => "munmap",
+        nr::BRK => "brk",
+        nr::IOCTL => "ioctl",
+        nr::READV => "readv",
+        nr::WRITEV => "writev",
+        nr::SCHED_YIELD => "sched_yield",
+        nr::DUP => "dup",
+        nr::DUP2 => "dup2",
+        nr::NANOSLEEP => "nanosleep",
+        nr::GETPID => "getpid",
+        nr::CLONE => "clone",
+        nr::FORK => "fork",
+        nr::VFORK => "vfork",
+        nr::EXECVE => "execve",
+        nr::EXIT => "exit",
+        nr::WAIT4 => "wait4",
+        nr::KILL => "kill",
+        nr::UNAME => "uname",
+        nr::GETCWD => "getcwd",
+        nr::CHDIR => "chdir",
+        nr::GETPPID => "getppid",
+        nr::ARCH_PRCTL => "arch_prctl",
+        nr::GETDENTS64 => "getdents64",
+        nr::CLOCK_GETTIME => "clock_gettime",
+        nr::EXIT_GROUP => "exit_group",
+        nr::OPENAT => "openat",
+        nr::MKDIRAT => "mkdirat",
+        nr::NEWFSTATAT => "newfstatat",
+        nr::UNLINKAT => "unlinkat",
+        nr::DUP3 => "dup3",
+        nr::PIPE2 => "pipe2",
+        nr::VK_PROCS => "vk_procs",
+        _ => return None,
+    })
+}
+
+fn trace_outcome(cx: &Ctx<'_>, number: u64, a: &[u64; 6], outcome: Outcome) -> Outcome {
+    if cx.k.trace.syscall {
+        let who = format!("{}[{}]", cx.p.name.borrow(), cx.p.pid);
+        let result = match &outcome {
+            Outcome::Return(v) if *v < 0 && *v > -4096 => format!("-{}", Errno(-*v as i32).name()),
+            Outcome::Return(v) => format!("{v:#x}"),
+            Outcome::Exec(_) => "0 (exec)".into(),
+            Outcome::Exit(s) => format!("exit status {s:#x}"),
+        };
+        match name(number) {
+            Some(n) => cx.k.trace_line(format_args!(
+                "{who}: {n}({:#x}, {:#x}, {:#x}, {:#x}) = {result}",
+                a[0], a[1], a[2], a[3]
+            )),
+            None => cx.k.trace_line(format_args!(
+                "{who}: unknown system call {number} -> ENOSYS"
+            )),
+        }
     }
+    outcome
 }

@@ -25,8 +25,13 @@
 //! ```
 //!
 //! Adding a program needs no change here: see `user/README.md`.
+//!
+//! [`initrd`] packs the programs into the vkernel's initial file system (a cpio
+//! archive): [`initrd::default_image`] has every program in `/bin`.
 
 use std::path::Path;
+
+pub mod initrd;
 
 include!(concat!(env!("OUT_DIR"), "/programs.rs"));
 

@@ -5,7 +5,17 @@ use goblin::elf::program_header::{PT_DYNAMIC, PT_INTERP, PT_LOAD};
 use goblin::elf::Elf;
 
 /// The programs the rest of the project relies on.
-const REQUIRED: &[&str] = &["hello", "exitcode", "args", "alloc", "oops", "syscheck"];
+const REQUIRED: &[&str] = &[
+    "hello",
+    "exitcode",
+    "args",
+    "alloc",
+    "oops",
+    "syscheck",
+    "init",
+    "sh",
+    "usertests",
+];
 
 #[test]
 fn every_program_directory_is_listed() {

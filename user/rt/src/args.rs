@@ -14,6 +14,7 @@
 //! let page = args.aux(vkrt::auxv::AT_PAGESZ).unwrap_or(4096);
 //! ```
 
+use alloc::vec::Vec;
 use core::fmt;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
@@ -218,6 +219,45 @@ impl fmt::Debug for Args {
             .field("auxc", &self.auxc)
             .field("stack", &self.initial_stack())
             .finish()
+    }
+}
+
+/// Single-letter options found by [`Args::flags`] (`-l`, `-rf`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Flags(Vec<u8>);
+
+impl Flags {
+    /// True if option `letter` was given (`flags.has(b'l')`).
+    pub fn has(&self, letter: u8) -> bool {
+        self.0.contains(&letter)
+    }
+}
+
+impl Args {
+    /// Splits the arguments after `argv[0]` into options and operands, the way most
+    /// Unix tools do: leading arguments that start with `-` (and are not just `-`) are
+    /// groups of one-letter options (`-l`, `-rf`), up to the first other argument or
+    /// `--`; the rest are operands. `Err(letter)` names an option not in `known`.
+    ///
+    /// ```ignore
+    /// let (flags, files) = args.flags(b"la").map_err(|c| usage(c))?;
+    /// if flags.has(b'l') { ... }
+    /// ```
+    pub fn flags(&self, known: &[u8]) -> Result<(Flags, Vec<&'static [u8]>), u8> {
+        let mut flags = Flags::default();
+        let mut rest = self.iter().skip(1).peekable();
+        while let Some(arg) = rest.next_if(|a| a.len() > 1 && a[0] == b'-') {
+            if arg == b"--" {
+                break;
+            }
+            for &letter in &arg[1..] {
+                if !known.contains(&letter) {
+                    return Err(letter);
+                }
+                flags.0.push(letter);
+            }
+        }
+        Ok((flags, rest.collect()))
     }
 }
 

@@ -19,6 +19,15 @@
 //! * `mem`: `memcpy`, `memmove`, `memset`, `memcmp`, `bcmp`, which the compiler emits
 //!   calls to and which nothing else provides when linking with `-nostdlib`.
 //!
+//! And, for the programs of a small Unix (they use `alloc`):
+//!
+//! * [`fs`]: files and directories by path ([`fs::File`], [`fs::read_dir`], `stat`, ...);
+//! * [`process`]: `exec` with byte-string arguments and a `PATH` search, `wait` with
+//!   decoded statuses ([`sys::WaitStatus`]), [`process::on_vkernel`];
+//! * [`env`](mod@env): environment variables; [`time`]: clocks, sleeping, [`sys::Timespec`]
+//!   arithmetic;
+//! * in [`io`]: [`io::LineReader`], [`io::Writer`], [`io::read_to_end`], [`io::isatty`].
+//!
 //! A minimal program:
 //!
 //! ```ignore
@@ -40,14 +49,20 @@
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub mod args;
 pub mod auxv;
+pub mod env;
+pub mod fs;
 pub mod heap;
 pub mod io;
 mod mem;
 mod panic;
+pub mod process;
 pub mod start;
 pub mod sys;
+pub mod time;
 
 pub use args::Args;
 pub use sys::Errno;

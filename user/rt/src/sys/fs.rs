@@ -22,6 +22,10 @@ use super::{check, nr, syscall1, syscall2, syscall3, syscall4, Errno};
 pub const AT_FDCWD: i32 = -100;
 /// [`unlinkat`] flag: remove a directory (like `rmdir`).
 pub const AT_REMOVEDIR: i32 = 0x200;
+/// [`newfstatat`] flag: do not follow a final symbolic link.
+pub const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
+/// [`newfstatat`] flag: an empty `path` means `dirfd` itself (like [`fstat`]).
+pub const AT_EMPTY_PATH: i32 = 0x1000;
 
 /// Open for reading only.
 pub const O_RDONLY: i32 = 0;
@@ -170,6 +174,35 @@ pub fn fstat(fd: i32, st: &mut Stat) -> Result<usize, Errno> {
     check(unsafe { syscall2(nr::FSTAT, fd as usize, st as *mut Stat as usize) })
 }
 
+/// Fills `st` with the status of `path`, relative to `dirfd` (or [`AT_FDCWD`]); `flags`
+/// is 0 or [`AT_SYMLINK_NOFOLLOW`] / [`AT_EMPTY_PATH`]. This is `stat(2)` on x86-64.
+pub fn newfstatat(dirfd: i32, path: &CStr, st: &mut Stat, flags: i32) -> Result<usize, Errno> {
+    // SAFETY: `path` is NUL-terminated and only read; the kernel writes one `struct stat`,
+    // which `Stat` mirrors exactly.
+    check(unsafe {
+        syscall4(
+            nr::NEWFSTATAT,
+            dirfd as usize,
+            path.as_ptr() as usize,
+            st as *mut Stat as usize,
+            flags as usize,
+        )
+    })
+}
+
+/// [`Dirent::kind`]: unknown type (look it up with [`newfstatat`]).
+pub const DT_UNKNOWN: u8 = 0;
+/// [`Dirent::kind`]: FIFO (pipe).
+pub const DT_FIFO: u8 = 1;
+/// [`Dirent::kind`]: character device.
+pub const DT_CHR: u8 = 2;
+/// [`Dirent::kind`]: directory.
+pub const DT_DIR: u8 = 4;
+/// [`Dirent::kind`]: regular file.
+pub const DT_REG: u8 = 8;
+/// [`Dirent::kind`]: symbolic link.
+pub const DT_LNK: u8 = 10;
+
 /// Reads directory entries of the directory `fd` into `buf` (decode them with
 /// [`Dirents`]); returns the number of bytes used, 0 at the end of the directory.
 pub fn getdents64(fd: i32, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -267,6 +300,10 @@ pub fn unlinkat(dirfd: i32, path: &CStr, flags: i32) -> Result<usize, Errno> {
         )
     })
 }
+
+/// [`ioctl`] request: read the terminal settings (`struct termios`, 60 bytes) into
+/// `arg`. Fails with `ENOTTY` on anything but a terminal, which makes it the `isatty` test.
+pub const TCGETS: usize = 0x5401;
 
 /// Device control: request `request` on `fd` with argument `arg`.
 ///

@@ -219,3 +219,7 @@ pub const SOCKETPAIR: usize = 53;
 pub const SETSOCKOPT: usize = 54;
 /// `getsockopt`.
 pub const GETSOCKOPT: usize = 55;
+
+// The vkernel's own calls, outside Linux's range (Linux answers ENOSYS).
+/// `vk_procs(buf, len)`: one line per process, `<pid> <ppid> <state> <name>\n`.
+pub const VK_PROCS: usize = 1000;

@@ -116,6 +116,48 @@ pub fn wtermsig(status: i32) -> i32 {
     status & 0x7f
 }
 
+/// How a child ended, decoded from the status word of [`wait4`].
+///
+/// Linux (and the vkernel) encode "exited with `code`" as `code << 8` and "killed by
+/// signal `sig`" as `sig` (plus 0x80 if it dumped core); anything else is a stop or a
+/// continue, which only `WUNTRACED`/`WCONTINUED` report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitStatus {
+    /// Exited normally with this code (0..=255).
+    Exited(i32),
+    /// Killed by this signal.
+    Signaled(i32),
+    /// Stopped or continued: the raw status word.
+    Other(i32),
+}
+
+impl WaitStatus {
+    /// Decodes a status word stored by [`wait4`].
+    pub fn decode(status: i32) -> WaitStatus {
+        if wifexited(status) {
+            WaitStatus::Exited(wexitstatus(status))
+        } else if wifsignaled(status) {
+            WaitStatus::Signaled(wtermsig(status))
+        } else {
+            WaitStatus::Other(status)
+        }
+    }
+
+    /// The status as a shell reports it in `$?`: the exit code, or 128 + the signal.
+    pub fn code(self) -> i32 {
+        match self {
+            WaitStatus::Exited(code) => code,
+            WaitStatus::Signaled(sig) => 128 + sig,
+            WaitStatus::Other(raw) => 128 + ((raw >> 8) & 0x7f),
+        }
+    }
+
+    /// True for `Exited(0)`.
+    pub fn success(self) -> bool {
+        self == WaitStatus::Exited(0)
+    }
+}
+
 /// Signal: hangup.
 pub const SIGHUP: i32 = 1;
 /// Signal: interrupt (Ctrl-C).
@@ -202,4 +244,60 @@ pub const ARCH_GET_GS: i32 = 0x1004;
 pub unsafe fn arch_prctl(code: i32, addr: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
     check(unsafe { syscall2(nr::ARCH_PRCTL, code as usize, addr) })
+}
+
+/// Length of each field of [`Utsname`], NUL included.
+pub const UTSNAME_LEN: usize = 65;
+
+/// The kernel's `struct utsname`, filled by [`uname`]: six NUL-terminated strings.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct Utsname {
+    /// Kernel name: `"Linux"`, or `"vkernel"` under the vkernel.
+    pub sysname: [u8; UTSNAME_LEN],
+    /// Host name.
+    pub nodename: [u8; UTSNAME_LEN],
+    /// Kernel release.
+    pub release: [u8; UTSNAME_LEN],
+    /// Kernel version.
+    pub version: [u8; UTSNAME_LEN],
+    /// Hardware: `"x86_64"`.
+    pub machine: [u8; UTSNAME_LEN],
+    /// NIS domain name (a GNU extension).
+    pub domainname: [u8; UTSNAME_LEN],
+}
+
+impl Default for Utsname {
+    fn default() -> Utsname {
+        let empty = [0; UTSNAME_LEN];
+        Utsname {
+            sysname: empty,
+            nodename: empty,
+            release: empty,
+            version: empty,
+            machine: empty,
+            domainname: empty,
+        }
+    }
+}
+
+impl Utsname {
+    /// A field without its NUL and what follows: `Utsname::field(&u.sysname)`.
+    pub fn field(bytes: &[u8; UTSNAME_LEN]) -> &[u8] {
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(UTSNAME_LEN);
+        &bytes[..end]
+    }
+}
+
+/// Fills `buf` with the names of the kernel and the machine.
+pub fn uname(buf: &mut Utsname) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes one `struct utsname`, which `Utsname` mirrors exactly.
+    check(unsafe { syscall1(nr::UNAME, buf as *mut Utsname as usize) })
+}
+
+/// The vkernel's process list (call 1000): writes lines `<pid> <ppid> <state> <name>\n`
+/// into `buf` and returns the number of bytes written. Linux answers `ENOSYS`.
+pub fn vk_procs(buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    check(unsafe { syscall2(nr::VK_PROCS, buf.as_mut_ptr() as usize, buf.len()) })
 }

@@ -1,0 +1,171 @@
+//! A process's memory: its page table, its regions, its heap break and its `Vmspace`.
+//!
+//! [`Mm`] ties the kernel's description of an address space (page table + regions) to the
+//! machine's address space that runs it (`vmspace::Vmspace`). Everything that changes a
+//! present page-table entry goes through here, so the TLB is invalidated where it must be.
+//! [`Faulting`] is the [`UserMemory`] that system calls use: it runs the page-fault
+//! handler for pages that are not there yet, like a CPU touching them would.
+
+use vmspace::{pte, Access, Frame, PhysAddr, PhysMem, Vmspace};
+
+use super::addr::VirtAddr;
+use super::fault;
+use super::frame::FrameAllocator;
+use super::space::AddressSpace;
+use super::uaccess::{user_phys, Efault, UserMemory};
+use super::vma::{Prot, Regions};
+
+/// Software bit of a leaf entry: the page is shared copy-on-write.
+pub const COW: u64 = 1 << 9;
+
+/// A process's memory.
+#[derive(Debug)]
+pub struct Mm {
+    /// The page table and the pages it owns.
+    pub space: AddressSpace,
+    /// What may be mapped.
+    pub regions: Regions,
+    /// Where the heap starts.
+    pub brk_start: u64,
+    /// The current break.
+    pub brk: u64,
+    /// The machine address space running it.
+    pub vm: Vmspace,
+}
+
+impl Mm {
+    /// Release every page and table frame (the `Vmspace` is dropped with `self`).
+    pub fn teardown(self, ram: &PhysMem, frames: &mut FrameAllocator) {
+        self.space.teardown(ram, frames);
+    }
+
+    /// Leaf flags for a page of a region with `prot`.
+    pub fn flags_for(prot: Prot) -> u64 {
+        let mut f = pte::USER;
+        if prot.write {
+            f |= pte::WRITABLE;
+        }
+        if !prot.exec {
+            f |= pte::NO_EXECUTE;
+        }
+        f
+    }
+
+    /// Unmap every present page of `[start, end)`, releasing the frames.
+    pub fn unmap_pages(
+        &mut self,
+        ram: &PhysMem,
+        frames: &mut FrameAllocator,
+        start: u64,
+        end: u64,
+    ) {
+        let mut present: Vec<(VirtAddr, u64)> = Vec::new();
+        self.space.pt.for_each_leaf(ram, |va, e| {
+            if va.0 >= start && va.0 < end {
+                present.push((va, e));
+            }
+        });
+        for (va, entry) in present {
+            self.space.pt.unmap(ram, va);
+            self.vm.invalidate(va.0);
+            frames.release(Frame((entry & pte::ADDR_MASK) >> 12));
+        }
+    }
+
+    /// Apply `prot` to the present pages of `[start, end)` (keeping copy-on-write pages
+    /// read-only until they are copied).
+    pub fn protect_pages(&mut self, ram: &PhysMem, start: u64, end: u64, prot: Prot) {
+        let mut present: Vec<VirtAddr> = Vec::new();
+        self.space.pt.for_each_leaf(ram, |va, _| {
+            if va.0 >= start && va.0 < end {
+                present.push(va);
+            }
+        });
+        for va in present {
+            self.space.pt.update(ram, va, |e| {
+                let mut e = e & !(pte::WRITABLE | pte::NO_EXECUTE);
+                if prot.write && e & COW == 0 {
+                    e |= pte::WRITABLE;
+                }
+                if !prot.exec {
+                    e |= pte::NO_EXECUTE;
+                }
+                e
+            });
+            self.vm.invalidate(va.0);
+        }
+    }
+
+    /// A copy-on-write copy of this memory for a forked child running in `vm`.
+    ///
+    /// # Errors
+    /// `None` when RAM runs out (nothing is left allocated).
+    #[doc(alias = "uvmcopy")]
+    pub fn fork_copy(
+        &mut self,
+        ram: &PhysMem,
+        frames: &mut FrameAllocator,
+        vm: Vmspace,
+    ) -> Option<Mm> {
+        let child = AddressSpace::new(ram, frames)?;
+        let mut leaves: Vec<(VirtAddr, u64)> = Vec::new();
+        self.space
+            .pt
+            .for_each_leaf(ram, |va, e| leaves.push((va, e)));
+        for (va, entry) in leaves {
+            let shared = if entry & (pte::WRITABLE | COW) != 0 {
+                let e = (entry & !pte::WRITABLE) | COW;
+                self.space.pt.update(ram, va, |_| e);
+                e
+            } else {
+                entry
+            };
+            let frame = Frame((shared & pte::ADDR_MASK) >> 12);
+            let flags = shared & !pte::ADDR_MASK & !pte::PRESENT;
+            if child.pt.map(ram, frames, va, frame, flags).is_err() {
+                child.teardown(ram, frames);
+                self.vm.invalidate_all();
+                return None;
+            }
+            frames.share(frame);
+        }
+        // Writable pages just became read-only in the parent: drop its cached mappings.
+        self.vm.invalidate_all();
+        let mut child_mm = Mm {
+            space: child,
+            regions: self.regions.clone(),
+            brk_start: self.brk_start,
+            brk: self.brk,
+            vm,
+        };
+        child_mm.vm.set_root(child_mm.space.pt.root());
+        Some(child_mm)
+    }
+}
+
+/// User memory of a process, faulting pages in as needed (for system call arguments).
+#[derive(Debug)]
+pub struct Faulting<'a> {
+    /// RAM.
+    pub ram: &'a PhysMem,
+    /// The frame allocator.
+    pub frames: &'a mut FrameAllocator,
+    /// The process's memory.
+    pub mm: &'a mut Mm,
+}
+
+impl UserMemory for Faulting<'_> {
+    fn ram(&self) -> &PhysMem {
+        self.ram
+    }
+
+    fn phys(&mut self, va: VirtAddr, write: bool) -> Result<PhysAddr, Efault> {
+        if let Some(pa) = user_phys(self.ram, &self.mm.space.pt, va, write) {
+            return Ok(pa);
+        }
+        let access = if write { Access::Write } else { Access::Read };
+        // A system call is not the stack: no growth on behalf of a pointer argument.
+        fault::handle(self.ram, self.frames, self.mm, va.0, access, None).map_err(|_| Efault)?;
+        user_phys(self.ram, &self.mm.space.pt, va, write).ok_or(Efault)
+    }
+}
