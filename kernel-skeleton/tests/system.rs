@@ -107,7 +107,13 @@ fn background_jobs_sleep_and_kill() {
     sh("sleep 0.05 & sleep 0.01; wait; echo done")
         .success()
         .stdout("done\n");
-    sh("sleep 5 & ps | grep -c sleep; kill 2; wait; echo reaped")
+    // The background sleep must have exec'd before ps looks; kill must end it early.
+    let start = std::time::Instant::now();
+    sh("sleep 5 & sleep 0.3; ps | grep -c sleep; kill $!; wait; echo reaped")
         .success()
         .stdout(predicate::str::contains("1\nreaped"));
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(4),
+        "kill ended the sleeper"
+    );
 }
