@@ -122,7 +122,7 @@ fn initrd(args: &Args) -> Result<Vec<u8>, (i32, String)> {
     b.add_dir("/bin", 0o755);
     b.add_dir("/tmp", 0o777);
     b.add_dir("/etc", 0o755);
-    for (name, path) in userland::programs() {
+    for (name, path) in userland::programs_stripped() {
         let bytes = std::fs::read(path).map_err(|e| (71, format!("{}: {e}", path.display())))?;
         b.add_file(&format!("/bin/{name}"), 0o755, &bytes);
     }

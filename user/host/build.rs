@@ -65,7 +65,23 @@ fn main() {
         }
         programs.push((name.as_str(), utf8(&elf).to_string()));
     }
-    let generated = generate(utf8(&user), utf8(&target_dir), &programs);
+    let stripped_dir = release.join("stripped");
+    fs::create_dir_all(&stripped_dir)
+        .unwrap_or_else(|e| fail(&format!("cannot create {}: {e}", stripped_dir.display())));
+    let stripped: Vec<(&str, String)> = programs
+        .iter()
+        .map(|(name, elf)| {
+            let out = stripped_dir.join(name);
+            strip(Path::new(elf), &out);
+            (*name, utf8(&out).to_string())
+        })
+        .collect();
+    let mut generated = generate(utf8(&user), utf8(&target_dir), &programs);
+    generated += "const STRIPPED: &[(&str, &str)] = &[\n";
+    for (name, path) in &stripped {
+        generated += &format!("    ({name:?}, {path:?}),\n");
+    }
+    generated += "];\n";
     fs::write(out_dir.join("programs.rs"), generated)
         .unwrap_or_else(|e| fail(&format!("cannot write programs.rs: {e}")));
 }
@@ -133,6 +149,21 @@ fn build(user: &Path, target_dir: &Path) {
         Err(e) => fail(&format!(
             "cannot run cargo to build the guest programs: {e}"
         )),
+    }
+}
+
+/// Copy `elf` to `out` without its debug sections (`objcopy --strip-debug`), so that the
+/// initrd stays small; the full file keeps the symbols for `gdb`. Without `objcopy` the
+/// file is copied as it is.
+fn strip(elf: &Path, out: &Path) {
+    let status = Command::new("objcopy")
+        .arg("--strip-debug")
+        .arg(elf)
+        .arg(out)
+        .status();
+    if !matches!(status, Ok(s) if s.success()) {
+        println!("cargo:warning=objcopy --strip-debug failed for {}; the initrd gets the unstripped file", elf.display());
+        fs::copy(elf, out).unwrap_or_else(|e| fail(&format!("cannot copy {}: {e}", elf.display())));
     }
 }
 

@@ -169,13 +169,13 @@ Programs live in /bin: try ls /bin, ps, echo hi | wc, usertests.
 ";
 
 /// The standard initial file system: `/bin/<name>` (mode 0755) for every guest
-/// program, `/tmp` (mode 1777) and `/etc` with [`MOTD`] in `/etc/motd`.
+/// program (without debug sections: the full ELF files on the host keep them), `/tmp` (mode 1777) and `/etc` with [`MOTD`] in `/etc/motd`.
 ///
 /// Panics if a program's ELF file cannot be read (the build script made them all).
 pub fn default_image() -> Vec<u8> {
     let mut image = Builder::new();
     image.add_dir("/bin", 0o755);
-    for (name, path) in crate::programs() {
+    for (name, path) in crate::programs_stripped() {
         let elf = std::fs::read(path)
             .unwrap_or_else(|e| panic!("initrd: cannot read {}: {e}", path.display()));
         image.add_file(&format!("/bin/{name}"), 0o755, &elf);

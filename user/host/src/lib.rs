@@ -48,6 +48,12 @@ pub fn programs() -> impl Iterator<Item = (&'static str, &'static Path)> {
     PROGRAMS.iter().map(|&(name, path)| (name, Path::new(path)))
 }
 
+/// Every guest program with the path of its copy without debug sections (what goes into
+/// the initrd; the full ELF from [`programs`] keeps the symbols for `gdb`).
+pub fn programs_stripped() -> impl Iterator<Item = (&'static str, &'static Path)> {
+    STRIPPED.iter().map(|&(name, path)| (name, Path::new(path)))
+}
+
 /// The target directory of the guest build (the programs are in its `release/`).
 pub fn target_dir() -> &'static Path {
     Path::new(TARGET_DIR)
