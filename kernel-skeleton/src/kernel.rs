@@ -57,6 +57,8 @@ pub struct BootConfig {
     pub console: Console,
     /// Read console input from stdin.
     pub stdin_input: bool,
+    /// The console is a terminal (terminal `ioctl`s succeed on it, so shells prompt).
+    pub console_is_tty: bool,
     /// The scheduling policy.
     pub policy: PolicyKind,
     /// Most processes at once.
@@ -130,6 +132,8 @@ pub struct Kernel {
     pub shutdown: Cell<Option<i32>>,
     /// Wall-clock time at boot.
     pub boot_realtime_ns: u64,
+    /// The console is a terminal.
+    pub console_is_tty: bool,
 }
 
 impl Kernel {
@@ -162,6 +166,7 @@ impl Kernel {
             trace: cfg.trace,
             shutdown: Cell::new(None),
             boot_realtime_ns: cfg.boot_realtime_ns,
+            console_is_tty: cfg.console_is_tty,
         });
         k.start_init(&cfg.init, &cfg.env)
             .map_err(KernelError::Init)?;

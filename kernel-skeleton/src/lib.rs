@@ -14,6 +14,7 @@
 //! - `syscall`: the system call table.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod errno;
 pub mod exec;
 pub mod fs;

@@ -48,6 +48,7 @@ fn boot(init: &[&str], initrd: Vec<u8>) -> (String, f64) {
         env: vec![b"PATH=/bin".to_vec()],
         console,
         stdin_input: false,
+        console_is_tty: false,
         policy: PolicyKind::Mlfq,
         max_procs: 64,
         boot_realtime_ns: realtime_ns(),

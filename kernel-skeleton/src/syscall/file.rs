@@ -554,15 +554,16 @@ pub fn unlinkat(cx: &Ctx<'_>, dirfd: u64, path: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// `ioctl(fd, request, arg)`: only terminal queries on the console.
+/// `ioctl(fd, request, arg)`: only terminal queries on the console, and only when the
+/// host's console is a terminal (so a shell fed from a pipe prints no prompts).
 ///
 /// # Errors
-/// `EBADF`, `ENOTTY` (not the console, or an unknown request), `EFAULT`.
+/// `EBADF`, `ENOTTY` (not a terminal, or an unknown request), `EFAULT`.
 pub fn ioctl(cx: &Ctx<'_>, fd: u64, request: u64, arg: u64) -> SysResult {
     const TCGETS: u64 = 0x5401;
     const TIOCGWINSZ: u64 = 0x5413;
     let f = file(cx, fd)?;
-    let is_console = matches!(f.borrow().kind, FileKind::Console);
+    let is_console = matches!(f.borrow().kind, FileKind::Console) && cx.k.console_is_tty;
     match request {
         TCGETS if is_console => {
             cx.copyout(arg, &[0u8; 60])?;

@@ -173,6 +173,14 @@ Programs live in /bin: try ls /bin, ps, echo hi | wc, usertests.
 ///
 /// Panics if a program's ELF file cannot be read (the build script made them all).
 pub fn default_image() -> Vec<u8> {
+    default_builder().finish()
+}
+
+/// The entries of [`default_image`], not yet finished, so that more files can be added
+/// (the kernel's `--file` option does).
+///
+/// Panics if a program's ELF file cannot be read (the build script made them all).
+pub fn default_builder() -> Builder {
     let mut image = Builder::new();
     image.add_dir("/bin", 0o755);
     for (name, path) in crate::programs_stripped() {
@@ -184,5 +192,5 @@ pub fn default_image() -> Vec<u8> {
         .add_dir("/etc", 0o755)
         .add_file("/etc/motd", 0o644, MOTD.as_bytes())
         .add_dir("/tmp", 0o1777);
-    image.finish()
+    image
 }

@@ -1,0 +1,28 @@
+//! `labs boot` boots the kernel: one command with its status, or a shell reading stdin.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+#[test]
+fn boot_runs_one_command_and_returns_its_status() {
+    Command::cargo_bin("labs")
+        .unwrap()
+        .args(["boot", "--", "/bin/sh", "-c", "echo hi | cat; exit 4"])
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(4)
+        .stdout("hi\n")
+        .stderr(predicate::str::contains("leaks: frames=0 procs=0 files=0"));
+}
+
+#[test]
+fn boot_without_a_command_is_a_shell_on_stdin() {
+    Command::cargo_bin("labs")
+        .unwrap()
+        .arg("boot")
+        .write_stdin("echo from the shell\nls /etc\nexit 0\n")
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("from the shell\nmotd\n"));
+}
