@@ -235,6 +235,7 @@ impl Kernel {
             vm,
         };
         mm.vm.set_root(mm.space.pt.root());
+        mm.preload();
         *p.mm.borrow_mut() = Some(mm);
         *p.files.borrow_mut() = files::FdTable::new();
         for _ in 0..3 {

@@ -3,8 +3,9 @@
 //! Run with `cargo run --release -p vkernel --bin vkernel-bench [-- --json] [--quick]`.
 //! The guest program `kbench` measures fork+exit+wait, fork+exec+wait, a pipe round trip
 //! and a demand-zero page fault from the inside, with the same code inside the vkernel
-//! (booted in this process) and natively on Linux. Boot to init and boot to exit are timed
-//! from here. Every figure is the median of several runs.
+//! (booted in this process) and natively on Linux, pinned to one CPU in both cases (the
+//! vkernel pins itself; native runs go through `taskset`). Boot to init and boot to exit
+//! are timed from here. Every figure is the median of several runs.
 
 use std::process::Command;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

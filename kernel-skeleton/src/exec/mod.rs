@@ -21,6 +21,10 @@ pub use elf::ExecError;
 pub const STACK_TOP: u64 = vmspace::layout::USER_TOP;
 /// Pages of stack mapped at exec.
 pub const STACK_PAGES: u64 = 16;
+/// Flags of pages exec fills itself: writable while loading, and already accessed and
+/// dirty (the kernel wrote them), so the MMU maps writable ones writable at once.
+const WRITTEN: u64 = pte::WRITABLE | pte::ACCESSED | pte::DIRTY;
+
 /// How far the stack may grow down from [`STACK_TOP`].
 pub const STACK_LIMIT: u64 = 8 << 20;
 
@@ -81,7 +85,7 @@ fn fill(
         let start = VirtAddr(seg.vaddr);
         let end = VirtAddr(seg.vaddr + seg.mem_len);
         space
-            .map_zeroed(ram, frames, start, end, pte::WRITABLE)
+            .map_zeroed(ram, frames, start, end, WRITTEN)
             .map_err(|_| ExecError::NoMemory)?;
         let data = &bytes[seg.offset as usize..(seg.offset + seg.file_len) as usize];
         uaccess::copyout(&mut Strict { ram, pt: &space.pt }, seg.vaddr, data)
@@ -110,7 +114,7 @@ fn fill(
             frames,
             stack_bottom,
             VirtAddr(STACK_TOP),
-            pte::WRITABLE | pte::NO_EXECUTE,
+            WRITTEN | pte::NO_EXECUTE,
         )
         .map_err(|_| ExecError::NoMemory)?;
     let info = stack::AuxInfo {

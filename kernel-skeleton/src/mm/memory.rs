@@ -39,6 +39,18 @@ impl Mm {
         self.space.teardown(ram, frames);
     }
 
+    /// Load the translations of every present page into the machine's TLB ahead of use
+    /// (after exec every page of the program is present: this saves one host fault per
+    /// page touched).
+    pub fn preload(&mut self) {
+        let spans: Vec<(u64, u64)> = self.regions.iter().map(|r| (r.start, r.end)).collect();
+        for (start, end) in spans {
+            self.vm
+                .prefault(start, end)
+                .expect("Mm::preload: the kernel's own page table is well formed");
+        }
+    }
+
     /// Leaf flags for a page of a region with `prot`.
     pub fn flags_for(prot: Prot) -> u64 {
         let mut f = pte::USER;
@@ -112,10 +124,14 @@ impl Mm {
         self.space
             .pt
             .for_each_leaf(ram, |va, e| leaves.push((va, e)));
+        let mut downgraded = Vec::new();
         for (va, entry) in leaves {
             let shared = if entry & (pte::WRITABLE | COW) != 0 {
                 let e = (entry & !pte::WRITABLE) | COW;
                 self.space.pt.update(ram, va, |_| e);
+                if entry & pte::WRITABLE != 0 {
+                    downgraded.push(va);
+                }
                 e
             } else {
                 entry
@@ -129,8 +145,15 @@ impl Mm {
             }
             frames.share(frame);
         }
-        // Writable pages just became read-only in the parent: drop its cached mappings.
-        self.vm.invalidate_all();
+        // Writable pages just became read-only in the parent: drop their cached
+        // translations (all of them at once when there are many).
+        if downgraded.len() > 256 {
+            self.vm.invalidate_all();
+        } else {
+            for va in downgraded {
+                self.vm.invalidate(va.0);
+            }
+        }
         let mut child_mm = Mm {
             space: child,
             regions: self.regions.clone(),

@@ -160,13 +160,15 @@ pub fn execve(cx: &Ctx<'_>, regs: &Regs, path: u64, argv: u64, envp: u64) -> Res
     space.teardown(k.ram(), &mut k.frames.borrow_mut());
     vm.forget_thread(regs);
     vm.set_root(image.space.pt.root());
-    *cx.p.mm.borrow_mut() = Some(Mm {
+    let mut mm = Mm {
         space: image.space,
         regions: image.regions,
         brk_start: image.brk,
         brk: image.brk,
         vm,
-    });
+    };
+    mm.preload();
+    *cx.p.mm.borrow_mut() = Some(mm);
     let closing = cx.p.files.borrow_mut().close_on_exec();
     for f in closing {
         k.release_file(f);
