@@ -83,6 +83,7 @@ const TESTS: &[Test] = &[
     ("mmap", mem::mmap),
     ("mmap_big", mem::mmap_big),
     ("heap", mem::heap),
+    ("stack", mem::stack),
     ("sleep", misc::sleep),
     ("clock", misc::clock),
     ("sched_yield", misc::sched_yield),

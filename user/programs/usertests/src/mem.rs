@@ -171,3 +171,33 @@ pub fn heap(_ctx: &Ctx) -> Outcome {
     }
     Ok(())
 }
+
+/// One recursion step using about 4 KiB of stack; returns the sum of the bytes it left.
+#[inline(never)]
+fn deep(depth: u32) -> u64 {
+    let mut frame = [0u8; 4000];
+    frame[depth as usize % 4000] = depth as u8;
+    let frame = core::hint::black_box(frame);
+    if depth == 0 {
+        return u64::from(frame[0]);
+    }
+    deep(depth - 1).wrapping_add(u64::from(frame[depth as usize % 4000]))
+}
+
+/// The stack grows on demand well past what exec mapped (1 MiB of recursion), and an
+/// access far below the stack pointer is refused (only on the vkernel: Linux grows the
+/// stack for any access inside its limit).
+pub fn stack(ctx: &Ctx) -> Outcome {
+    let sum = deep(256);
+    // Depths 1..=256 each leave `depth as u8`: 1 + ... + 255, plus 0 for 256.
+    ensure(
+        sum == 255 * 256 / 2,
+        format!("deep recursion summed to {sum}"),
+    )?;
+    ctx.vkernel_only()?;
+    expect_fault("a write 4 MiB below the stack pointer", || {
+        let below = (&sum as *const u64 as usize) - (4 << 20);
+        // SAFETY: unsound on purpose: the write must fault and kill this child process.
+        unsafe { core::ptr::write_volatile(below as *mut u8, 1) };
+    })
+}
