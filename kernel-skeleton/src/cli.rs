@@ -194,11 +194,18 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args = Args::parse_from(args);
+    ExitCode::from(guarded(|| run(args)).clamp(0, 255) as u8)
+}
+
+/// Run `body` as the kernel: a `panic:` line with a backtrace on stderr and
+/// [`PANIC_EXIT_STATUS`](crate::PANIC_EXIT_STATUS) if it panics, the message of an
+/// `Err((status, message))` on stderr with that status, or its `Ok` status.
+pub fn guarded(body: impl FnOnce() -> Result<i32, (i32, String)> + std::panic::UnwindSafe) -> i32 {
     std::panic::set_hook(Box::new(|info| {
         let bt = std::backtrace::Backtrace::force_capture();
         eprintln!("panic: {info}\n{bt}");
     }));
-    let code = match std::panic::catch_unwind(|| run(args)) {
+    let code = match std::panic::catch_unwind(body) {
         Ok(Ok(code)) => code,
         Ok(Err((code, msg))) => {
             eprintln!("vkernel: {msg}");
@@ -206,5 +213,26 @@ where
         }
         Err(_) => crate::PANIC_EXIT_STATUS,
     };
-    ExitCode::from(code.clamp(0, 255) as u8)
+    let _ = std::panic::take_hook();
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kernel_panic_becomes_the_panic_status() {
+        assert_eq!(guarded(|| panic!("kernel bug")), crate::PANIC_EXIT_STATUS);
+        assert_eq!(guarded(|| Err((126, "refused".into()))), 126);
+        assert_eq!(guarded(|| Ok(3)), 3);
+    }
+
+    #[test]
+    fn sizes_parse_with_suffixes_and_limits() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1g"), Ok(1 << 30));
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("4K").is_err(), "below 1M");
+    }
 }

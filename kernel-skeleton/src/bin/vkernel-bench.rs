@@ -99,6 +99,7 @@ fn main() {
         return;
     }
     let json = args.iter().any(|a| a == "--json");
+    let show_progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
     let quick = args.iter().any(|a| a == "--quick");
     let runs = if quick { 3 } else { 7 };
     let scale = if quick { 1 } else { 4 };
@@ -134,7 +135,7 @@ fn main() {
         ),
     ];
     for (name, mode, n, what) in micro {
-        if !json {
+        if show_progress {
             eprint!("\r{name:<24}");
         }
         let n = (n * scale).to_string();
@@ -157,7 +158,7 @@ fn main() {
             what,
         });
     }
-    if !json {
+    if show_progress {
         eprint!("\r{:<24}", "boot");
     }
     let (mut to_init, mut to_exit, mut native_init, mut native_exit) =
@@ -203,7 +204,9 @@ fn main() {
         println!("{{\"runs\":{runs},\"results\":[{}]}}", items.join(","));
         return;
     }
-    eprintln!("\r{:<24}", "");
+    if show_progress {
+        eprint!("\r{:<24}\r", "");
+    }
     println!("vkernel-bench: medians of {runs} runs\n");
     println!(
         "{:<18} {:>12} {:>12} {:>8}",

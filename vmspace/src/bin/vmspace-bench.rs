@@ -512,7 +512,7 @@ fn native_pipe_hop(rounds: usize) -> f64 {
 }
 
 fn progress(quiet: bool, what: &str) {
-    if !quiet {
+    if !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         eprint!("\r{what:<24}");
     }
 }
@@ -556,6 +556,9 @@ fn main() {
     }
     progress(json, "bench_timer");
     rows.push(bench_timer(rounds));
+    if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        eprint!("\r{:<24}\r", "");
+    }
     if json {
         let items: Vec<String> = rows
             .iter()
