@@ -227,16 +227,8 @@ impl Kernel {
             &crate::syscall::proc::base_name(path),
             ROOT_INO,
         ));
-        let mut mm = Mm {
-            space: image.space,
-            regions: image.regions,
-            brk_start: image.brk,
-            brk: image.brk,
-            vm,
-        };
-        mm.vm.set_root(mm.space.pt.root());
-        mm.preload();
-        *p.mm.borrow_mut() = Some(mm);
+        let regs = image.regs.clone();
+        *p.mm.borrow_mut() = Some(Mm::install(image, vm));
         *p.files.borrow_mut() = files::FdTable::new();
         for _ in 0..3 {
             let console = files::OpenFile::new(FileKind::Console, true, true, false);
@@ -245,7 +237,7 @@ impl Kernel {
                 .alloc(console, false)
                 .map_err(|e| e.to_string())?;
         }
-        self.spawn(p, image.regs);
+        self.spawn(p, regs);
         Ok(())
     }
 

@@ -34,6 +34,21 @@ pub struct Mm {
 }
 
 impl Mm {
+    /// The memory of a freshly loaded program, running in `vm`: installs its page table
+    /// and preloads its translations.
+    pub fn install(image: crate::exec::Image, vm: Vmspace) -> Mm {
+        let mut mm = Mm {
+            space: image.space,
+            regions: image.regions,
+            brk_start: image.brk,
+            brk: image.brk,
+            vm,
+        };
+        mm.vm.set_root(mm.space.pt.root());
+        mm.preload();
+        mm
+    }
+
     /// Release every page and table frame (the `Vmspace` is dropped with `self`).
     pub fn teardown(self, ram: &PhysMem, frames: &mut FrameAllocator) {
         self.space.teardown(ram, frames);

@@ -271,17 +271,21 @@ fn iovecs(cx: &Ctx<'_>, iov: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> 
         .collect()
 }
 
-/// `readv(fd, iov, count)`.
-///
-/// # Errors
-/// As `read`, and `EINVAL` for too many vectors.
-pub fn readv(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
+/// Run `op` (`read` or `write`) over each buffer of an `iovec` array, stopping at the
+/// first short transfer; an error after some bytes moved ends with the count so far.
+fn vectored(
+    cx: &Ctx<'_>,
+    fd: u64,
+    iov: u64,
+    count: u64,
+    op: fn(&Ctx<'_>, u64, u64, u64) -> SysResult,
+) -> SysResult {
     let mut total = 0i64;
     for (base, len) in iovecs(cx, iov, count)? {
         if len == 0 {
             continue;
         }
-        let n = match read(cx, fd, base, len) {
+        let n = match op(cx, fd, base, len) {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
             Err(_) => break,
@@ -294,24 +298,20 @@ pub fn readv(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
     Ok(total)
 }
 
+/// `readv(fd, iov, count)`.
+///
+/// # Errors
+/// As `read`, and `EINVAL` for too many vectors.
+pub fn readv(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
+    vectored(cx, fd, iov, count, read)
+}
+
 /// `writev(fd, iov, count)`.
 ///
 /// # Errors
 /// As `write`, and `EINVAL` for too many vectors.
 pub fn writev(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
-    let mut total = 0i64;
-    for (base, len) in iovecs(cx, iov, count)? {
-        let n = match write(cx, fd, base, len) {
-            Ok(n) => n,
-            Err(e) if total == 0 => return Err(e),
-            Err(_) => break,
-        };
-        total += n;
-        if (n as u64) < len {
-            break;
-        }
-    }
-    Ok(total)
+    vectored(cx, fd, iov, count, write)
 }
 
 /// `lseek(fd, offset, whence)`.

@@ -159,22 +159,14 @@ pub fn execve(cx: &Ctx<'_>, regs: &Regs, path: u64, argv: u64, envp: u64) -> Res
     let Mm { space, mut vm, .. } = old;
     space.teardown(k.ram(), &mut k.frames.borrow_mut());
     vm.forget_thread(regs);
-    vm.set_root(image.space.pt.root());
-    let mut mm = Mm {
-        space: image.space,
-        regions: image.regions,
-        brk_start: image.brk,
-        brk: image.brk,
-        vm,
-    };
-    mm.preload();
-    *cx.p.mm.borrow_mut() = Some(mm);
+    let new_regs = image.regs.clone();
+    *cx.p.mm.borrow_mut() = Some(Mm::install(image, vm));
     let closing = cx.p.files.borrow_mut().close_on_exec();
     for f in closing {
         k.release_file(f);
     }
     *cx.p.name.borrow_mut() = base_name(&path);
-    Ok(image.regs)
+    Ok(new_regs)
 }
 
 /// `wait4(pid, status, options, rusage)`: wait for a child to exit and reap it.
