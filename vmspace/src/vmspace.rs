@@ -51,6 +51,8 @@ pub struct Vmspace {
     fpu_stash: HashMap<ThreadId, Vec<u8>>,
     /// The child's FPU still holds the state it started with.
     fpu_fresh: bool,
+    /// The last fault given to the kernel: walked again before the guest retries it.
+    refill: Option<(u64, Access)>,
     cpu: Option<CpuClock>,
 }
 
@@ -103,6 +105,7 @@ impl Vmspace {
             fpu_stash: HashMap::new(),
             // A recycled child's FPU holds a dead thread's state.
             fpu_fresh: !reused,
+            refill: None,
             cpu,
         })
     }
@@ -197,6 +200,7 @@ impl Vmspace {
         if let Some(t) = self.core.take_pending() {
             return Ok(t);
         }
+        self.refill_after_fault()?;
         loop {
             self.flush_host_ops()?;
             self.load(regs)?;
@@ -209,13 +213,37 @@ impl Vmspace {
                 let mut stats = self.core.stats.borrow_mut();
                 match trap {
                     Trap::Syscall => stats.syscalls += 1,
-                    Trap::PageFault { .. } => stats.faults_to_kernel += 1,
+                    Trap::PageFault { addr, access, .. } => {
+                        stats.faults_to_kernel += 1;
+                        self.refill = Some((addr, access));
+                    }
                     Trap::Timer | Trap::Interrupt(_) => stats.interrupts += 1,
                     _ => stats.other_traps += 1,
                 }
                 return Ok(trap);
             }
         }
+    }
+
+    /// The guest will retry the access that faulted last: if the kernel has made it valid,
+    /// load the translation now (in the same host batch as any other pending operation)
+    /// instead of taking the host fault again. Hardware walks the table again on a retry;
+    /// this walks it a moment earlier.
+    fn refill_after_fault(&mut self) -> Result<()> {
+        let (Some((addr, access)), Some(root)) = (self.refill.take(), self.root) else {
+            return Ok(());
+        };
+        let walk = mmu::walk(&self.core.ram, root, addr)?;
+        let allowed = walk.user_present()
+            && match access {
+                Access::Read => true,
+                Access::Write => walk.write,
+                Access::Exec => walk.exec,
+            };
+        if allowed && self.tlb.get(addr).is_none() {
+            self.fill(addr, &walk, access == Access::Write);
+        }
+        Ok(())
     }
 
     /// Resume the child with `req`, as the running guest of this thread.

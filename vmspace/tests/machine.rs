@@ -610,4 +610,10 @@ fn faults_to_the_kernel_survive_a_busy_timer() {
     }
     assert_eq!(faults, pages);
     assert!(k.machine.ticks() > 0);
+    // The retried access was loaded together with the resume, not by a second host fault.
+    let served = k.machine.stats().faults_served;
+    assert!(
+        served < pages / 2,
+        "{served} host faults served after {pages} kernel faults"
+    );
 }
