@@ -123,7 +123,8 @@ impl Mm {
         }
     }
 
-    /// A copy-on-write copy of this memory for a forked child running in `vm`.
+    /// A copy-on-write copy of this memory for a forked child running in `vm`; the
+    /// writable pages in `eager` are copied at once instead.
     ///
     /// # Errors
     /// `None` when RAM runs out (nothing is left allocated).
@@ -133,6 +134,7 @@ impl Mm {
         ram: &PhysMem,
         frames: &mut FrameAllocator,
         vm: Vmspace,
+        eager: &[VirtAddr],
     ) -> Option<Mm> {
         let child = AddressSpace::new(ram, frames)?;
         let mut leaves: Vec<(VirtAddr, u64)> = Vec::new();
@@ -141,6 +143,18 @@ impl Mm {
             .for_each_leaf(ram, |va, e| leaves.push((va, e)));
         let mut downgraded = Vec::new();
         for (va, entry) in leaves {
+            // Pages both sides are about to write (the stack under the stack pointer):
+            // copy them now rather than take two copy-on-write faults right away.
+            if entry & pte::WRITABLE != 0 && eager.contains(&va) {
+                if let Some(copy) = frames.alloc(ram) {
+                    ram.copy_frame(Frame((entry & pte::ADDR_MASK) >> 12), copy);
+                    let flags = entry & !pte::ADDR_MASK & !pte::PRESENT;
+                    if child.pt.map(ram, frames, va, copy, flags).is_ok() {
+                        continue;
+                    }
+                    frames.release(copy);
+                }
+            }
             let shared = if entry & (pte::WRITABLE | COW) != 0 {
                 let e = (entry & !pte::WRITABLE) | COW;
                 self.space.pt.update(ram, va, |_| e);

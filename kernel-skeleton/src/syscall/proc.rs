@@ -9,6 +9,7 @@ use super::SysResult;
 use crate::errno::Errno;
 use crate::exec::{self, ExecError};
 use crate::kernel::signal;
+use crate::mm::addr::VirtAddr;
 use crate::mm::memory::Mm;
 use crate::proc::{Pid, Proc, State};
 use crate::sched::{Chan, Why};
@@ -57,8 +58,15 @@ pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
         let mut parent_mm = cx.p.mm.borrow_mut();
         let parent_mm = parent_mm.as_mut().expect("fork: the parent has memory");
         let fpu = parent_mm.vm.fpu_state(regs).map_err(|_| Errno::ENOMEM)?;
+        // The pages around the stack pointer are written by both sides within microseconds.
+        let sp = VirtAddr(regs.rsp).page_floor().0;
+        let eager = [
+            VirtAddr(sp.wrapping_sub(4096)),
+            VirtAddr(sp),
+            VirtAddr(sp + 4096),
+        ];
         let mut child_mm = parent_mm
-            .fork_copy(k.ram(), &mut k.frames.borrow_mut(), vm)
+            .fork_copy(k.ram(), &mut k.frames.borrow_mut(), vm, &eager)
             .ok_or(Errno::ENOMEM)?;
         child_mm
             .vm
