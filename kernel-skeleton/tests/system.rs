@@ -117,3 +117,17 @@ fn background_jobs_sleep_and_kill() {
         "kill ended the sleeper"
     );
 }
+
+#[test]
+fn random_system_calls_never_bring_the_kernel_down() {
+    // 20000 calls with random numbers and arguments (wild pointers included), seed fixed.
+    vkernel()
+        .args(["--", "/bin/sysfuzz", "7", "20000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "sysfuzz: 20000 calls in 40 workers",
+        ))
+        .stderr(predicate::str::contains(CLEAN))
+        .stderr(predicate::str::contains("panic:").not());
+}
