@@ -136,10 +136,19 @@ fn random_system_calls_never_bring_the_kernel_down() {
 fn with_virtual_time_an_idle_sleep_takes_no_wall_clock_time() {
     let start = std::time::Instant::now();
     vkernel()
-        .args(["--virtual-time", "--", "/bin/sh", "-c", "sleep 5; echo slept"])
+        .args([
+            "--virtual-time",
+            "--",
+            "/bin/sh",
+            "-c",
+            "sleep 5; echo slept",
+        ])
         .assert()
         .success()
         .stdout("slept\n");
     let took = start.elapsed();
-    assert!(took < std::time::Duration::from_secs(4), "5 s of virtual sleep took {took:?}");
+    assert!(
+        took < std::time::Duration::from_secs(4),
+        "5 s of virtual sleep took {took:?}"
+    );
 }
