@@ -152,3 +152,12 @@ fn with_virtual_time_an_idle_sleep_takes_no_wall_clock_time() {
         "5 s of virtual sleep took {took:?}"
     );
 }
+
+#[test]
+fn init_exiting_tears_down_sleeping_processes_cleanly() {
+    sh("sleep 5 & cat & echo bye")
+        .success()
+        .stdout("bye\n")
+        .stderr(predicate::str::contains(CLEAN))
+        .stderr(predicate::str::contains("panic:").not());
+}
