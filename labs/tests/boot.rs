@@ -26,3 +26,23 @@ fn boot_without_a_command_is_a_shell_on_stdin() {
         .success()
         .stdout(predicate::str::contains("from the shell\nmotd\n"));
 }
+
+#[test]
+fn list_shows_the_labs_with_their_points() {
+    Command::cargo_bin("labs")
+        .unwrap()
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::is_match(r"(?m)^vm\s+100 points\s+10 tests").unwrap());
+}
+
+#[test]
+fn an_unknown_lab_is_refused_with_the_known_ones() {
+    Command::cargo_bin("labs")
+        .unwrap()
+        .args(["--lab", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no lab `nope`").and(predicate::str::contains("vm")));
+}

@@ -182,3 +182,39 @@ pub fn mprotect(cx: &Ctx<'_>, addr: u64, len: u64, prot: u64) -> SysResult {
         Ok(0)
     })
 }
+
+/// `vk_ptdump(buf, len)`: the caller's present user pages, one line each, in address
+/// order: `0x<va> <r|-><w|-><x|-> <a|-><d|-><c|->` (readable, writable, executable;
+/// accessed, dirty, copy-on-write). Returns the bytes written (at most `len`; the text is
+/// cut at a line boundary).
+///
+/// # Errors
+/// `EFAULT` for a bad buffer.
+pub fn vk_ptdump(cx: &Ctx<'_>, buf: u64, len: u64) -> SysResult {
+    use vmspace::pte;
+    let mut text = String::new();
+    {
+        let mm = cx.p.mm.borrow();
+        let mm = mm
+            .as_ref()
+            .expect("vk_ptdump: a running process has memory");
+        mm.space.pt.for_each_leaf(cx.k.ram(), |va, e| {
+            let bit = |mask: u64, c: char| if e & mask != 0 { c } else { '-' };
+            let exec = if e & pte::NO_EXECUTE == 0 { 'x' } else { '-' };
+            let line = format!(
+                "{:#x} r{}{} {}{}{}\n",
+                va.0,
+                bit(pte::WRITABLE, 'w'),
+                exec,
+                bit(pte::ACCESSED, 'a'),
+                bit(pte::DIRTY, 'd'),
+                bit(crate::mm::memory::COW, 'c'),
+            );
+            if text.len() + line.len() <= len as usize {
+                text.push_str(&line);
+            }
+        });
+    }
+    cx.copyout(buf, text.as_bytes())?;
+    Ok(text.len() as i64)
+}

@@ -59,6 +59,8 @@ pub mod nr {
     pub const PIPE2: u64 = 293;
     /// vkernel-specific: `vk_procs(buf, len)`, the process list as text (for `ps`).
     pub const VK_PROCS: u64 = 1000;
+    /// vkernel-specific: `vk_ptdump(buf, len)`, the caller's page table as text.
+    pub const VK_PTDUMP: u64 = 1001;
 }
 
 /// What the trap loop does after a system call.
@@ -123,6 +125,7 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
         nr::DUP3 => file::dup3(cx, a[0], a[1], a[2]),
         nr::PIPE2 => file::pipe2(cx, a[0], a[1]),
         nr::VK_PROCS => proc::vk_procs(cx, a[0], a[1]),
+        nr::VK_PTDUMP => mem::vk_ptdump(cx, a[0], a[1]),
         _ => Err(Errno::ENOSYS),
     };
     let value = result.unwrap_or_else(Errno::as_return);
@@ -171,6 +174,7 @@ pub fn name(number: u64) -> Option<&'static str> {
         nr::DUP3 => "dup3",
         nr::PIPE2 => "pipe2",
         nr::VK_PROCS => "vk_procs",
+        nr::VK_PTDUMP => "vk_ptdump",
         _ => return None,
     })
 }

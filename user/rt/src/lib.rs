@@ -60,6 +60,7 @@ pub mod io;
 mod mem;
 mod panic;
 pub mod process;
+pub mod seed;
 pub mod start;
 pub mod sys;
 pub mod time;
