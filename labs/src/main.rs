@@ -18,6 +18,9 @@ use clap::{Parser, Subcommand};
     about = "vkernel labs: build your kernel, grade a lab, boot to a shell",
     after_help = "Examples:\n  cargo run -p labs -- --lab vm                             grade lab vm\n  \
                   cargo run -p labs -- --lab vm --test copy_small           one test\n  \
+                  cargo run -p labs -- --lab fault --with-reference vm      earlier labs solved\n  \
+                  cargo run -p labs -- --lab vm --reference                 grade the reference\n  \
+                  cargo run -p labs -- prove                                check every lab (CI)\n  \
                   cargo run -p labs -- list                                 the labs\n  \
                   cargo run -p labs -- boot                                 boot to a shell\n  \
                   cargo run -p labs -- boot -- /bin/sh -c 'echo hi | cat'   run one command\n\n\
@@ -33,6 +36,12 @@ struct Cli {
     /// With --lab: the seed of the seeded checks (default: a new one each run; printed).
     #[arg(long)]
     seed: Option<u64>,
+    /// With --lab: grade the reference solution instead of your files.
+    #[arg(long, conflicts_with = "with_reference")]
+    reference: bool,
+    /// With --lab: build with the reference files of these (earlier) labs, e.g. vm,fault.
+    #[arg(long, value_delimiter = ',', value_name = "LABS")]
+    with_reference: Vec<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -41,6 +50,10 @@ struct Cli {
 enum Command {
     /// List the labs with their points.
     List,
+    /// Check every lab's grading (for instructors and CI): the untouched skeleton fails
+    /// every test, the reference solution passes every test, and the reference files of
+    /// the earlier labs keep those labs passing.
+    Prove,
     /// Boot the kernel with the default initrd: a shell, or the given init command.
     Boot {
         /// Options for the kernel (see `vkernel --help`), then `--` and the init command.
@@ -92,30 +105,165 @@ fn list() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Build the kernel of this tree in release mode; returns the binary.
-fn build_kernel() -> Result<PathBuf, String> {
-    eprintln!("labs: building your kernel (cargo build --release -p vkernel)");
+/// Build the kernel of this tree in release mode with `features` (e.g. `reference-vm`);
+/// returns a copy of the binary under `target/labs/kernels/<label>/`.
+fn build_kernel(features: &[String], label: &str) -> Result<PathBuf, String> {
+    let shown = if features.is_empty() {
+        String::from("your files")
+    } else {
+        features.join(",")
+    };
+    eprintln!("labs: building the kernel ({shown}): cargo build --release -p vkernel");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Process::new(cargo)
-        .args(["build", "--release", "-p", "vkernel"])
-        .current_dir(root())
-        .status()
-        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    let mut cmd = Process::new(cargo);
+    cmd.args(["build", "--release", "-p", "vkernel"])
+        .current_dir(root());
+    if !features.is_empty() {
+        cmd.arg("--features").arg(features.join(","));
+    }
+    let status = cmd.status().map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
-        return Err("your kernel does not build: the compiler's messages are above".into());
+        return Err("the kernel does not build: the compiler's messages are above".into());
     }
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from);
-    Ok(target.join("release").join("vkernel"))
+    let dir = root()
+        .join("target")
+        .join("labs")
+        .join("kernels")
+        .join(label);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let copy = dir.join("vkernel");
+    std::fs::copy(target.join("release").join("vkernel"), &copy)
+        .map_err(|e| format!("copying the kernel: {e}"))?;
+    Ok(copy)
 }
 
-fn grade(name: &str, tests: Vec<String>, seed: Option<u64>) -> ExitCode {
+/// The features that build with the reference files of `labs`.
+fn reference_features(labs: &[String]) -> Vec<String> {
+    labs.iter().map(|l| format!("reference-{l}")).collect()
+}
+
+/// Load lab `name`, or say which labs exist.
+fn load_lab(name: &str) -> Result<autograder::lab::Lab, String> {
     let Some((_, file)) = lab_files().into_iter().find(|(n, _)| n == name) else {
         let known: Vec<String> = lab_files().into_iter().map(|(n, _)| n).collect();
-        eprintln!("labs: no lab `{name}` (labs: {})", known.join(", "));
-        return ExitCode::from(2);
+        return Err(format!("no lab `{name}` (labs: {})", known.join(", ")));
     };
-    let lab = match autograder::lab::load(&file) {
+    autograder::lab::load(&file).map_err(|e| e.to_string())
+}
+
+/// Grade `lab` on `kernel` quietly; returns the report.
+fn grade_quietly(
+    kernel: &Path,
+    lab: &autograder::lab::Lab,
+    seed: u64,
+) -> autograder::grade::LabReport {
+    let opts = autograder::grade::GradeOptions {
+        jobs: 0,
+        tests: Vec::new(),
+        run: autograder::run::RunOptions {
+            seed,
+            log_dir: root()
+                .join("target")
+                .join("labs")
+                .join("prove")
+                .join(&lab.name),
+            ..Default::default()
+        },
+        progress: None,
+    };
+    autograder::grade::grade(kernel, lab, &opts)
+}
+
+/// The proofs CI runs for every lab (see `Command::Prove`).
+fn prove() -> ExitCode {
+    let seed = 4242;
+    let mut ok = true;
+    let mut check = |what: String, good: bool| {
+        println!("{} {what}", if good { "ok  " } else { "FAIL" });
+        ok &= good;
+    };
+    let labs: Vec<autograder::lab::Lab> =
+        match lab_files().iter().map(|(n, _)| load_lab(n)).collect() {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("labs: {e}");
+                return ExitCode::from(2);
+            }
+        };
+    let build = |features: Vec<String>, label: &str| match build_kernel(&features, label) {
+        Ok(k) => Some(k),
+        Err(e) => {
+            eprintln!("labs: {e}");
+            None
+        }
+    };
+    let (Some(skeleton), Some(reference)) = (
+        build(Vec::new(), "skeleton"),
+        build(vec!["reference".into()], "reference"),
+    ) else {
+        return ExitCode::from(1);
+    };
+    for lab in &labs {
+        let r = grade_quietly(&reference, lab, seed);
+        check(
+            format!(
+                "lab {}: the reference solution scores {}/{}",
+                lab.name,
+                r.score(),
+                r.max_score()
+            ),
+            r.all_passed(),
+        );
+        let s = grade_quietly(&skeleton, lab, seed);
+        check(
+            format!(
+                "lab {}: the untouched skeleton passes {} of {} tests",
+                lab.name,
+                s.passed(),
+                lab.tests.len()
+            ),
+            s.passed() == 0,
+        );
+        if !lab.requires.is_empty() {
+            let label = format!("before-{}", lab.name);
+            let Some(k) = build(reference_features(&lab.requires), &label) else {
+                return ExitCode::from(1);
+            };
+            let this = grade_quietly(&k, lab, seed);
+            check(
+                format!(
+                    "lab {}: with only earlier labs solved, it passes {} tests",
+                    lab.name,
+                    this.passed()
+                ),
+                this.passed() == 0,
+            );
+            for earlier in labs.iter().filter(|l| lab.requires.contains(&l.name)) {
+                let e = grade_quietly(&k, earlier, seed);
+                check(
+                    format!(
+                        "lab {}: still {}/{} with lab {}'s holes open",
+                        earlier.name,
+                        e.score(),
+                        e.max_score(),
+                        lab.name
+                    ),
+                    e.all_passed(),
+                );
+            }
+        }
+    }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn grade(name: &str, tests: Vec<String>, seed: Option<u64>, features: Vec<String>) -> ExitCode {
+    let lab = match load_lab(name) {
         Ok(lab) => lab,
         Err(e) => {
             eprintln!("labs: {e}");
@@ -126,7 +274,12 @@ fn grade(name: &str, tests: Vec<String>, seed: Option<u64>) -> ExitCode {
         eprintln!("labs: {e}");
         return ExitCode::from(2);
     }
-    let kernel = match build_kernel() {
+    let label = if features.is_empty() {
+        String::from("yours")
+    } else {
+        features.join("+")
+    };
+    let kernel = match build_kernel(&features, &label) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("labs: {e}");
@@ -164,7 +317,15 @@ fn main() -> ExitCode {
             vkernel::cli::main_with_args(std::iter::once("vkernel".to_string()).chain(args))
         }
         (Some(Command::List), _) => list(),
-        (None, Some(lab)) => grade(&lab, cli.tests, cli.seed),
+        (Some(Command::Prove), _) => prove(),
+        (None, Some(lab)) => {
+            let features = if cli.reference {
+                vec![String::from("reference")]
+            } else {
+                reference_features(&cli.with_reference)
+            };
+            grade(&lab, cli.tests, cli.seed, features)
+        }
         (None, None) => {
             eprintln!(
                 "labs: say what to do: `labs --lab vm`, `labs list` or `labs boot` (see --help)"

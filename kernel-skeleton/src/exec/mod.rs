@@ -6,6 +6,15 @@
 //! far is released, so a failed exec leaks nothing.
 
 pub mod elf;
+#[cfg_attr(
+    feature = "reference-vm",
+    path = "../../../reference-solution/src/exec/load.rs"
+)]
+pub mod load;
+#[cfg_attr(
+    feature = "reference-vm",
+    path = "../../../reference-solution/src/exec/stack.rs"
+)]
 pub mod stack;
 
 use vmspace::{pte, PhysMem, Regs};
@@ -13,7 +22,6 @@ use vmspace::{pte, PhysMem, Regs};
 use crate::mm::addr::VirtAddr;
 use crate::mm::frame::FrameAllocator;
 use crate::mm::space::AddressSpace;
-use crate::mm::uaccess::{self, Strict};
 use crate::mm::vma::{Kind, Prot, Region, Regions};
 pub use elf::ExecError;
 
@@ -21,10 +29,6 @@ pub use elf::ExecError;
 pub const STACK_TOP: u64 = vmspace::layout::USER_TOP;
 /// Pages of stack mapped at exec.
 pub const STACK_PAGES: u64 = 16;
-/// Flags of pages exec fills itself: writable while loading, and already accessed and
-/// dirty (the kernel wrote them), so the MMU maps writable ones writable at once.
-const WRITTEN: u64 = pte::WRITABLE | pte::ACCESSED | pte::DIRTY;
-
 /// How far the stack may grow down from [`STACK_TOP`].
 pub const STACK_LIMIT: u64 = 8 << 20;
 
@@ -81,15 +85,8 @@ fn fill(
     random: [u8; 16],
 ) -> Result<Regs, ExecError> {
     for seg in &program.segments {
-        // Map writable first so the kernel can copy the bytes in; fix permissions after.
-        let start = VirtAddr(seg.vaddr);
-        let end = VirtAddr(seg.vaddr + seg.mem_len);
-        space
-            .map_zeroed(ram, frames, start, end, WRITTEN)
-            .map_err(|_| ExecError::NoMemory)?;
-        let data = &bytes[seg.offset as usize..(seg.offset + seg.file_len) as usize];
-        uaccess::copyout(&mut Strict { ram, pt: &space.pt }, seg.vaddr, data)
-            .expect("load: pages were just mapped");
+        // Loaded writable so the kernel can copy the bytes in; permissions are fixed after.
+        load::load_segment(ram, frames, space, bytes, seg)?;
     }
     for seg in &program.segments {
         let mut va = VirtAddr(seg.vaddr).page_floor();
@@ -114,7 +111,7 @@ fn fill(
             frames,
             stack_bottom,
             VirtAddr(STACK_TOP),
-            WRITTEN | pte::NO_EXECUTE,
+            load::WRITTEN | pte::NO_EXECUTE,
         )
         .map_err(|_| ExecError::NoMemory)?;
     let info = stack::AuxInfo {

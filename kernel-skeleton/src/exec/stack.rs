@@ -4,6 +4,11 @@
 //! and a NULL, the auxiliary vector (`AT_*` key/value pairs ending in `AT_NULL`), then
 //! the strings and the 16 `AT_RANDOM` bytes near the top. The stack pointer is 16-byte
 //! aligned, as the ABI requires at process entry.
+#![allow(
+    unused_imports,
+    dead_code,
+    reason = "lab vm: the code you write here uses these"
+)]
 
 use vmspace::PhysMem;
 
@@ -64,55 +69,11 @@ pub fn build(
     envp: &[Vec<u8>],
     info: &AuxInfo,
 ) -> Result<u64, Efault> {
-    let mut sp = top;
-    let push_bytes = |sp: &mut u64, data: &[u8]| -> Result<u64, Efault> {
-        *sp = sp.checked_sub(data.len() as u64).ok_or(Efault)?;
-        if *sp < limit {
-            return Err(Efault);
-        }
-        copyout(&mut Strict { ram, pt }, *sp, data)?;
-        Ok(*sp)
-    };
-    let random = push_bytes(&mut sp, &info.random)?;
-    let string_ptrs = |list: &[Vec<u8>], sp: &mut u64| -> Result<Vec<u64>, Efault> {
-        let mut ptrs = Vec::with_capacity(list.len());
-        for s in list {
-            let mut z = s.clone();
-            z.push(0);
-            ptrs.push(push_bytes(sp, &z)?);
-        }
-        Ok(ptrs)
-    };
-    let env_ptrs = string_ptrs(envp, &mut sp)?;
-    let arg_ptrs = string_ptrs(argv, &mut sp)?;
-    let auxv = [
-        (at::PHDR, info.phdr),
-        (at::PHENT, info.phent),
-        (at::PHNUM, info.phnum),
-        (at::PAGESZ, 4096),
-        (at::ENTRY, info.entry),
-        (at::UID, 0),
-        (at::EUID, 0),
-        (at::GID, 0),
-        (at::EGID, 0),
-        (at::RANDOM, random),
-        (at::NULL, 0),
-    ];
-    let mut words: Vec<u64> = Vec::new();
-    words.push(arg_ptrs.len() as u64);
-    words.extend(&arg_ptrs);
-    words.push(0);
-    words.extend(&env_ptrs);
-    words.push(0);
-    for (k, v) in auxv {
-        words.push(k);
-        words.push(v);
-    }
-    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-    let start = sp.checked_sub(bytes.len() as u64).ok_or(Efault)? & !15;
-    if start < limit {
-        return Err(Efault);
-    }
-    copyout(&mut Strict { ram, pt }, start, &bytes)?;
-    Ok(start)
+    // Lab vm: write the System V initial stack below `top` (never below `limit`):
+    // the 16 AT_RANDOM bytes, the envp and argv strings (NUL-terminated), then, 16-byte
+    // aligned, argc, the argv pointers and NULL, the envp pointers and NULL, and the
+    // auxiliary vector (AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_ENTRY, AT_UID..AT_EGID,
+    // AT_RANDOM, AT_NULL). Return the new stack pointer (it points at argc).
+    let _ = (ram, pt, top, limit, argv, envp, info);
+    todo!("lab vm: build")
 }

@@ -1,0 +1,227 @@
+//! Page tables: the x86-64 4-level tree the machine's MMU walks, kept in RAM.
+//!
+//! A [`PageTable`] is its root frame. [`PageTable::map`] installs a leaf entry (creating
+//! the tables on the way), [`PageTable::unmap`] removes one and hands back what it pointed
+//! to, [`PageTable::translate`] reads one. None of them touch the TLB: after changing or
+//! removing an entry of a running address space, call `Vmspace::invalidate`.
+//! Leaf frames belong to the caller (the address space); the table frames belong to the
+//! `PageTable` and [`PageTable::destroy`] frees them.
+
+use vmspace::{pte, Frame, PhysAddr, PhysMem};
+
+use super::addr::VirtAddr;
+use super::frame::FrameAllocator;
+
+/// Flags of the intermediate (non-leaf) entries: permissions are decided at the leaf.
+const TABLE_FLAGS: u64 = pte::PRESENT | pte::WRITABLE | pte::USER;
+
+/// Why a mapping could not be made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapError {
+    /// No frame for a page-table page.
+    NoMemory,
+    /// A present entry is already there.
+    AlreadyMapped(VirtAddr),
+}
+
+/// A 4-level page table rooted at one frame.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageTable {
+    root: Frame,
+}
+
+fn slot(table: Frame, va: VirtAddr, level: u32) -> PhysAddr {
+    PhysAddr(table.addr().0 + 8 * pte::index(va.0, level) as u64)
+}
+
+fn entry_frame(entry: u64) -> Frame {
+    Frame((entry & pte::ADDR_MASK) >> 12)
+}
+
+impl PageTable {
+    /// An empty table (one zeroed root frame).
+    pub fn new(ram: &PhysMem, frames: &mut FrameAllocator) -> Option<Self> {
+        Some(PageTable {
+            root: frames.alloc(ram)?,
+        })
+    }
+
+    /// The root frame, for `Vmspace::set_root`.
+    pub fn root(&self) -> Frame {
+        self.root
+    }
+
+    /// The physical address of the leaf entry for `va`. With `create`, missing tables are
+    /// allocated; without it, `Ok(None)` means a table on the way is missing.
+    #[doc(alias = "walk")]
+    pub fn leaf_slot(
+        &self,
+        ram: &PhysMem,
+        frames: &mut FrameAllocator,
+        va: VirtAddr,
+        create: bool,
+    ) -> Result<Option<PhysAddr>, MapError> {
+        let mut table = self.root;
+        for level in [4, 3, 2] {
+            let at = slot(table, va, level);
+            let entry = ram.read_u64(at);
+            table = if entry & pte::PRESENT != 0 {
+                entry_frame(entry)
+            } else if create {
+                let t = frames.alloc(ram).ok_or(MapError::NoMemory)?;
+                ram.write_u64(at, t.addr().0 | TABLE_FLAGS);
+                t
+            } else {
+                return Ok(None);
+            };
+        }
+        Ok(Some(slot(table, va, 1)))
+    }
+
+    /// Map the page holding `va` to `frame` with `flags` (`PRESENT` is added).
+    ///
+    /// # Errors
+    /// [`MapError::AlreadyMapped`] if a present entry exists (it is left alone);
+    /// [`MapError::NoMemory`] if a table frame could not be allocated.
+    pub fn map(
+        &self,
+        ram: &PhysMem,
+        frames: &mut FrameAllocator,
+        va: VirtAddr,
+        frame: Frame,
+        flags: u64,
+    ) -> Result<(), MapError> {
+        let at = self
+            .leaf_slot(ram, frames, va, true)?
+            .expect("map: created tables");
+        if ram.read_u64(at) & pte::PRESENT != 0 {
+            return Err(MapError::AlreadyMapped(va.page_floor()));
+        }
+        ram.write_u64(at, frame.addr().0 | flags | pte::PRESENT);
+        Ok(())
+    }
+
+    /// The present leaf entry for `va`, if any.
+    pub fn translate(&self, ram: &PhysMem, va: VirtAddr) -> Option<u64> {
+        let mut table = self.root;
+        for level in [4, 3, 2, 1] {
+            let entry = ram.read_u64(slot(table, va, level));
+            if entry & pte::PRESENT == 0 {
+                return None;
+            }
+            if level == 1 {
+                return Some(entry);
+            }
+            table = entry_frame(entry);
+        }
+        None
+    }
+
+    /// The frame a present leaf entry for `va` points to.
+    pub fn frame_of(&self, ram: &PhysMem, va: VirtAddr) -> Option<Frame> {
+        self.translate(ram, va).map(entry_frame)
+    }
+
+    /// Rewrite the present leaf entry for `va` with `f(entry)`; returns the new entry.
+    pub fn update(&self, ram: &PhysMem, va: VirtAddr, f: impl FnOnce(u64) -> u64) -> Option<u64> {
+        let mut table = self.root;
+        for level in [4, 3, 2] {
+            let entry = ram.read_u64(slot(table, va, level));
+            if entry & pte::PRESENT == 0 {
+                return None;
+            }
+            table = entry_frame(entry);
+        }
+        let at = slot(table, va, 1);
+        let entry = ram.read_u64(at);
+        if entry & pte::PRESENT == 0 {
+            return None;
+        }
+        let new = f(entry);
+        ram.write_u64(at, new);
+        Some(new)
+    }
+
+    /// Remove the leaf entry for `va`; returns the old entry (the caller releases its
+    /// frame and invalidates the TLB).
+    pub fn unmap(&self, ram: &PhysMem, va: VirtAddr) -> Option<u64> {
+        let old = self.translate(ram, va)?;
+        self.update(ram, va, |_| 0);
+        Some(old)
+    }
+
+    /// Call `f(va, entry)` for every present leaf entry, in address order.
+    pub fn for_each_leaf(&self, ram: &PhysMem, mut f: impl FnMut(VirtAddr, u64)) {
+        self.visit(ram, self.root, 4, 0, &mut f);
+    }
+
+    fn visit(
+        &self,
+        ram: &PhysMem,
+        table: Frame,
+        level: u32,
+        base: u64,
+        f: &mut impl FnMut(VirtAddr, u64),
+    ) {
+        for i in 0..pte::ENTRIES as u64 {
+            let entry = ram.read_u64(PhysAddr(table.addr().0 + 8 * i));
+            if entry & pte::PRESENT == 0 {
+                continue;
+            }
+            let va = base | (i << (12 + 9 * (level - 1)));
+            if level == 1 {
+                f(VirtAddr(va), entry);
+            } else {
+                self.visit(ram, entry_frame(entry), level - 1, va, f);
+            }
+        }
+    }
+
+    /// Free every table frame (not the leaf frames: release those first).
+    pub fn destroy(self, ram: &PhysMem, frames: &mut FrameAllocator) {
+        fn free_tables(ram: &PhysMem, frames: &mut FrameAllocator, table: Frame, level: u32) {
+            if level > 1 {
+                for i in 0..pte::ENTRIES as u64 {
+                    let entry = ram.read_u64(PhysAddr(table.addr().0 + 8 * i));
+                    if entry & pte::PRESENT != 0 {
+                        free_tables(ram, frames, entry_frame(entry), level - 1);
+                    }
+                }
+            }
+            frames.release(table);
+        }
+        free_tables(ram, frames, self.root, 4);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_translate_unmap_destroy() {
+        let ram = PhysMem::new(64 * 4096).unwrap();
+        let mut frames = FrameAllocator::new(ram.frames());
+        let pt = PageTable::new(&ram, &mut frames).unwrap();
+        let page = frames.alloc(&ram).unwrap();
+        let va = VirtAddr(0x40_1000);
+        pt.map(&ram, &mut frames, va, page, pte::USER | pte::WRITABLE)
+            .unwrap();
+        assert_eq!(frames.in_use(), 5, "root, 3 tables, the page");
+        assert_eq!(pt.frame_of(&ram, VirtAddr(0x40_1fff)), Some(page));
+        assert_eq!(pt.translate(&ram, VirtAddr(0x40_2000)), None);
+        assert_eq!(
+            pt.map(&ram, &mut frames, va, page, pte::USER),
+            Err(MapError::AlreadyMapped(va))
+        );
+        let mut seen = Vec::new();
+        pt.for_each_leaf(&ram, |v, e| seen.push((v, e & pte::ADDR_MASK)));
+        assert_eq!(seen, vec![(va, page.addr().0)]);
+        let old = pt.unmap(&ram, va).unwrap();
+        assert_eq!(old & pte::ADDR_MASK, page.addr().0);
+        assert_eq!(pt.translate(&ram, va), None);
+        frames.release(page);
+        pt.destroy(&ram, &mut frames);
+        assert_eq!(frames.in_use(), 0, "nothing leaks");
+    }
+}
