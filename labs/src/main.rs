@@ -21,6 +21,8 @@ use clap::{Parser, Subcommand};
                   cargo run -p labs -- --lab fault --with-reference vm      earlier labs solved\n  \
                   cargo run -p labs -- --lab vm --reference                 grade the reference\n  \
                   cargo run -p labs -- prove                                check every lab (CI)\n  \
+                  cargo run -p labs -- handout --out ../student-copy        a copy for students\n  \
+                  cargo lab vm                                              the same as --lab vm\n  \
                   cargo run -p labs -- list                                 the labs\n  \
                   cargo run -p labs -- boot                                 boot to a shell\n  \
                   cargo run -p labs -- boot -- /bin/sh -c 'echo hi | cat'   run one command\n\n\
@@ -50,6 +52,13 @@ struct Cli {
 enum Command {
     /// List the labs with their points.
     List,
+    /// Write a student copy of this tree to DIR: everything but the reference solution,
+    /// build output and version-control data.
+    Handout {
+        /// Where to write it (must not exist yet, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check every lab's grading (for instructors and CI): the untouched skeleton fails
     /// every test, the reference solution passes every test, and the reference files of
     /// the earlier labs keep those labs passing.
@@ -174,6 +183,53 @@ fn grade_quietly(
         progress: None,
     };
     autograder::grade::grade(kernel, lab, &opts)
+}
+
+/// Names never copied into a handout.
+const NOT_HANDED_OUT: &[&str] = &["target", ".git", "reference-solution"];
+
+/// Copy `from` into `to`, skipping [`NOT_HANDED_OUT`] at any depth; returns files copied.
+fn copy_for_handout(from: &Path, to: &Path) -> std::io::Result<usize> {
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if NOT_HANDED_OUT.iter().any(|n| name == *n) {
+            continue;
+        }
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copied += copy_for_handout(&entry.path(), &to.join(&name))?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), to.join(&name))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+fn handout(out: &Path) -> ExitCode {
+    let busy = std::fs::read_dir(out)
+        .map(|mut d| d.next().is_some())
+        .unwrap_or(false);
+    if busy {
+        eprintln!("labs: {} exists and is not empty", out.display());
+        return ExitCode::from(2);
+    }
+    match copy_for_handout(&root(), out) {
+        Ok(n) => {
+            println!(
+                "labs: wrote {n} files to {} (no reference solution)",
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("labs: writing the handout to {}: {e}", out.display());
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// The proofs CI runs for every lab (see `Command::Prove`).
@@ -318,6 +374,7 @@ fn main() -> ExitCode {
         }
         (Some(Command::List), _) => list(),
         (Some(Command::Prove), _) => prove(),
+        (Some(Command::Handout { out }), _) => handout(&out),
         (None, Some(lab)) => {
             let features = if cli.reference {
                 vec![String::from("reference")]

@@ -46,3 +46,28 @@ fn an_unknown_lab_is_refused_with_the_known_ones() {
         .code(2)
         .stderr(predicate::str::contains("no lab `nope`").and(predicate::str::contains("vm")));
 }
+
+#[test]
+fn a_handout_has_everything_but_the_reference_solution() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("copy");
+    Command::cargo_bin("labs")
+        .unwrap()
+        .args(["handout", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no reference solution"));
+    assert!(out.join("kernel-skeleton/src/mm/pagetable.rs").is_file());
+    assert!(out.join("labs/vm/lab.toml").is_file());
+    assert!(out.join("Cargo.toml").is_file());
+    assert!(!out.join("reference-solution").exists());
+    assert!(!out.join("target").exists());
+    // A second handout into the same, now full, directory is refused.
+    Command::cargo_bin("labs")
+        .unwrap()
+        .args(["handout", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+}
