@@ -50,7 +50,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List the labs with their points.
+    /// List the labs with their points and your last score.
     List,
     /// Write a student copy of this tree to DIR: everything but the reference solution,
     /// build output and version-control data.
@@ -99,11 +99,23 @@ fn lab_files() -> Vec<(String, PathBuf)> {
     labs
 }
 
+/// Where `labs --lab NAME` keeps the score of its last full run.
+fn last_score_file(lab: &str) -> PathBuf {
+    root()
+        .join("target")
+        .join("labs")
+        .join(lab)
+        .join("last-score")
+}
+
 fn list() -> ExitCode {
     for (name, file) in lab_files() {
+        let last = std::fs::read_to_string(last_score_file(&name))
+            .map(|s| format!("  last score {}", s.trim()))
+            .unwrap_or_default();
         match autograder::lab::load(&file) {
             Ok(lab) => println!(
-                "{name:<8} {:>4} points  {} tests  {}",
+                "{name:<8} {:>4} points  {} tests  {}{last}",
                 lab.total_points(),
                 lab.tests.len(),
                 lab.title
@@ -356,9 +368,14 @@ fn grade(name: &str, tests: Vec<String>, seed: Option<u64>, features: Vec<String
         },
         progress: None,
     };
+    let full_run = opts.tests.is_empty();
     let report = autograder::grade::grade(&kernel, &lab, &opts);
     // anstream drops the colours when stdout is not a terminal.
     anstream::print!("{}", autograder::report::terminal::render(&report));
+    if full_run && features.is_empty() {
+        let line = format!("{}/{} (seed {seed})\n", report.score(), report.max_score());
+        let _ = std::fs::write(last_score_file(name), line);
+    }
     if report.all_passed() {
         ExitCode::SUCCESS
     } else {
