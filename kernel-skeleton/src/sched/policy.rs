@@ -7,6 +7,11 @@
 //! at high priority, CPU hogs sink, and everyone is lifted back up periodically so nobody
 //! starves). Policies know nothing of processes beyond their pid, so they are tested with
 //! a fake clock below.
+#![allow(
+    unused_imports,
+    dead_code,
+    reason = "lab sched: the code you write here uses these"
+)]
 
 use std::collections::{HashMap, VecDeque};
 
@@ -70,22 +75,24 @@ impl Policy for RoundRobin {
         "rr"
     }
 
-    fn enqueue(&mut self, pid: Pid, _why: Why) {
-        debug_assert!(
-            !self.queue.contains(&pid),
-            "RoundRobin::enqueue: {pid} queued twice"
-        );
+    fn enqueue(&mut self, pid: Pid, why: Why) {
+        // Lab sched: append to the queue (a process must never be queued twice).
+        // Naive until you write it: the same, without the check.
+        let _ = why;
         self.queue.push_back(pid);
     }
 
     fn pick(&mut self) -> Option<Pid> {
-        self.used = 0;
+        // Lab sched: the head of the queue, and a fresh quantum for it.
         self.queue.pop_front()
     }
 
-    fn tick(&mut self, _pid: Pid) -> bool {
-        self.used += 1;
-        self.used >= self.quantum
+    fn tick(&mut self, pid: Pid) -> bool {
+        // Lab sched: count the tick against the quantum; `true` when it is used up, so
+        // that the kernel preempts the process. Naive until you write it: never preempt,
+        // so a CPU hog keeps the CPU until it blocks or exits.
+        let _ = pid;
+        false
     }
 
     fn remove(&mut self, pid: Pid) {
@@ -143,34 +150,24 @@ impl Policy for Mlfq {
     }
 
     fn enqueue(&mut self, pid: Pid, why: Why) {
-        let level = match why {
-            Why::New => 0,
-            Why::Preempted => {
-                // Used a whole quantum: sink one level.
-                self.used.insert(pid, 0);
-                (self.level_of(pid) + 1).min(LEVELS - 1)
-            }
-            Why::Woken | Why::Yielded => self.level_of(pid),
-        };
-        self.level.insert(pid, level);
-        self.queues[level].push_back(pid);
+        // Lab sched: new processes start at the top level; one that used up its quantum
+        // (`Why::Preempted`) sinks a level; woken and yielding ones keep theirs.
+        // Naive until you write it: one FIFO queue (the top level) for everyone.
+        let _ = why;
+        self.queues[0].push_back(pid);
     }
 
     fn pick(&mut self) -> Option<Pid> {
-        self.queues.iter_mut().find_map(|q| q.pop_front())
+        // Lab sched: the first process of the highest non-empty level.
+        self.queues[0].pop_front()
     }
 
     fn tick(&mut self, pid: Pid) -> bool {
-        self.ticks += 1;
-        if self.ticks % BOOST_PERIOD == 0 {
-            self.boost();
-        }
-        let level = self.level_of(pid);
-        let used = self.used.entry(pid).or_insert(0);
-        *used += 1;
-        // A higher-priority process waiting also ends the quantum.
-        let better_waiting = self.queues[..level].iter().any(|q| !q.is_empty());
-        *used >= QUANTA[level] || better_waiting
+        // Lab sched: count the tick; boost everyone to the top every BOOST_PERIOD ticks;
+        // `true` when the process used up its level's quantum (QUANTA) or a process of a
+        // higher level is waiting. Naive until you write it: never preempt.
+        let _ = pid;
+        false
     }
 
     fn remove(&mut self, pid: Pid) {
