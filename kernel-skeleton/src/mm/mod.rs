@@ -5,7 +5,16 @@
 //! with the cargo feature `reference-vm` (see `reference-solution/`).
 
 pub mod addr;
+#[cfg_attr(
+    feature = "reference-fault",
+    path = "../../../reference-solution/src/mm/fault.rs"
+)]
 pub mod fault;
+#[cfg_attr(
+    feature = "reference-fault",
+    path = "../../../reference-solution/src/mm/fork.rs"
+)]
+pub mod fork;
 pub mod frame;
 pub mod memory;
 #[cfg_attr(
