@@ -24,7 +24,8 @@ use clap::{Parser, Subcommand};
                   cargo run -p labs -- handout --out ../student-copy        a copy for students\n  \
                   cargo lab vm                                              the same as --lab vm\n  \
                   cargo run -p labs -- list                                 the labs\n  \
-                  cargo run -p labs -- boot                                 boot to a shell\n  \
+                  cargo run -p labs -- boot                                 boot your kernel\n  \
+                  cargo run -p labs -- boot --reference                     boot the finished one\n  \
                   cargo run -p labs -- boot -- /bin/sh -c 'echo hi | cat'   run one command\n\n\
                   (Write `--` after `cargo run -p labs`: without it cargo reads --lab itself.)"
 )]
@@ -65,6 +66,9 @@ enum Command {
     Prove,
     /// Boot the kernel with the default initrd: a shell, or the given init command.
     Boot {
+        /// Boot the reference solution instead of your kernel.
+        #[arg(long)]
+        reference: bool,
         /// Options for the kernel (see `vkernel --help`), then `--` and the init command.
         #[arg(
             trailing_var_arg = true,
@@ -383,12 +387,41 @@ fn grade(name: &str, tests: Vec<String>, seed: Option<u64>, features: Vec<String
     }
 }
 
+/// Build the reference kernel and run it with `args` (stdin, stdout and status passed on).
+fn boot_reference(args: &[String]) -> ExitCode {
+    let kernel = match build_kernel(&[String::from("reference")], "reference") {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("labs: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match Process::new(&kernel).args(args).status() {
+        Ok(st) => ExitCode::from(st.code().unwrap_or(128).clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("labs: running {}: {e}", kernel.display());
+            ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match (cli.command, cli.lab) {
-        (Some(Command::Boot { args }), _) => {
-            vkernel::cli::main_with_args(std::iter::once("vkernel".to_string()).chain(args))
-        }
+        (
+            Some(Command::Boot {
+                reference: true,
+                args,
+            }),
+            _,
+        ) => boot_reference(&args),
+        (
+            Some(Command::Boot {
+                reference: false,
+                args,
+            }),
+            _,
+        ) => vkernel::cli::main_with_args(std::iter::once("vkernel".to_string()).chain(args)),
         (Some(Command::List), _) => list(),
         (Some(Command::Prove), _) => prove(),
         (Some(Command::Handout { out }), _) => handout(&out),

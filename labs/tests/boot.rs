@@ -71,3 +71,21 @@ fn a_handout_has_everything_but_the_reference_solution() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn boot_reference_builds_and_boots_the_finished_kernel() {
+    Command::cargo_bin("labs")
+        .unwrap()
+        .args([
+            "boot",
+            "--reference",
+            "--",
+            "/bin/sh",
+            "-c",
+            "echo ref; exit 6",
+        ])
+        .timeout(std::time::Duration::from_secs(600))
+        .assert()
+        .code(6)
+        .stdout("ref\n");
+}
