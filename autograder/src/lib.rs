@@ -14,6 +14,7 @@ pub mod batch;
 pub mod build;
 mod cgroup;
 pub mod check;
+pub mod cli;
 pub mod error;
 pub mod grade;
 pub mod lab;

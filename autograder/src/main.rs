@@ -8,135 +8,14 @@ use std::time::Duration;
 
 use autograder::batch::{run_batch, BatchOptions};
 use autograder::build::BuildOptions;
+use autograder::cli::{BatchArgs, Cli, Color, Command, Common, GradeArgs};
 use autograder::grade::{default_jobs, grade, GradeOptions, Progress};
 use autograder::lab::{self, Lab};
 use autograder::report::{gradescope, json, junit, terminal};
 use autograder::run::RunOptions;
-use autograder::units::{parse_duration, parse_size, points};
+use autograder::units::points;
 use autograder::{sandbox, seed, Error};
-use clap::{Args, Parser, Subcommand, ValueEnum};
-
-/// Boots a vkernel binary with each test of a lab, checks, scores and reports.
-#[derive(Debug, Parser)]
-#[command(
-    name = "autograder",
-    version,
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true,
-    after_help = "Exit status: 0 when every test passed, 1 when some failed, 2 for errors \
-                  (bad lab file, missing kernel, bad options).\n\n\
-                  Examples:\n  autograder --lab labs/vm/lab.toml --kernel target/release/vkernel\n  \
-                  autograder --lab labs/vm/lab.toml --kernel K --test hello_runs --seed 42\n  \
-                  autograder batch --lab labs/vm/lab.toml --pristine kernel --submissions subs --out graded"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    grade: GradeArgs,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// Build and grade every submission (subfolder) of a folder.
-    Batch(Box<BatchArgs>),
-    /// Print `{checksum:N}` for a seed (what guest test programs must compute).
-    Checksum {
-        /// The seed.
-        #[arg(long)]
-        seed: u64,
-        /// How many stream bytes.
-        #[arg(long)]
-        bytes: u64,
-    },
-}
-
-#[derive(Debug, Args)]
-struct Common {
-    /// The lab definition (TOML).
-    #[arg(long, required = true, value_name = "LAB.toml")]
-    lab: Option<PathBuf>,
-    /// Run only this test (repeatable).
-    #[arg(long = "test", value_name = "NAME")]
-    tests: Vec<String>,
-    /// Seed of `{seed}` and `{checksum:N}` (default: a random one, always printed).
-    #[arg(long)]
-    seed: Option<u64>,
-    /// Tests run at once (default: number of CPUs).
-    #[arg(long, short = 'j')]
-    jobs: Option<usize>,
-    /// A folder of hidden tests: `<DIR>/<lab>.toml` is added if it exists.
-    #[arg(long, value_name = "DIR")]
-    hidden: Option<PathBuf>,
-    /// Multiply every timeout by this (slow machines).
-    #[arg(long, default_value_t = 1.0)]
-    timeout_scale: f64,
-    /// Output cap per stream (e.g. 1M); a run beyond it is killed ("output flood").
-    #[arg(long, default_value = "1M", value_parser = parse_size)]
-    output_cap: u64,
-    /// Process limit of a run (cgroup pids.max, or RLIMIT_NPROC margin).
-    #[arg(long, default_value_t = autograder::run::DEFAULT_PIDS_MAX)]
-    pids_max: u64,
-    /// When to colour the output.
-    #[arg(long, value_enum, default_value_t = Color::Auto)]
-    color: Color,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum Color {
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Debug, Args)]
-struct GradeArgs {
-    #[command(flatten)]
-    common: Common,
-    /// The vkernel binary to grade.
-    #[arg(long, required = true, value_name = "PATH")]
-    kernel: Option<PathBuf>,
-    /// Print the report as JSON on stdout instead of the terminal report.
-    #[arg(long)]
-    json: bool,
-    /// Also write Gradescope's results.json here.
-    #[arg(long, value_name = "OUT")]
-    gradescope: Option<PathBuf>,
-    /// Also write a JUnit XML report here.
-    #[arg(long, value_name = "OUT")]
-    junit: Option<PathBuf>,
-    /// Where the console logs go (default target/autograder/<lab> when ./target exists,
-    /// else autograder-logs/<lab>).
-    #[arg(long, value_name = "DIR")]
-    log_dir: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
-struct BatchArgs {
-    #[command(flatten)]
-    common: Common,
-    /// The pristine kernel tree (a cargo workspace root).
-    #[arg(long, value_name = "TREE")]
-    pristine: PathBuf,
-    /// A folder with one subfolder per submission.
-    #[arg(long, value_name = "DIR")]
-    submissions: PathBuf,
-    /// Where the reports go.
-    #[arg(long, value_name = "DIR")]
-    out: PathBuf,
-    /// Submissions built and graded at once.
-    #[arg(long, default_value_t = 1)]
-    parallel: usize,
-    /// Time limit of each build.
-    #[arg(long, default_value = "10m", value_parser = parse_duration)]
-    build_timeout: Duration,
-    /// One CARGO_TARGET_DIR shared by all builds (faster).
-    #[arg(long, value_name = "DIR")]
-    shared_target: Option<PathBuf>,
-    /// Keep each submission's target/ folder.
-    #[arg(long)]
-    keep_target: bool,
-}
+use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

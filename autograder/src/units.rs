@@ -52,7 +52,7 @@ pub fn human_size(bytes: u64) -> String {
     for (size, name) in UNITS {
         if bytes >= size {
             let v = bytes as f64 / size as f64;
-            return if bytes % size == 0 {
+            return if bytes.is_multiple_of(size) {
                 format!("{} {name}", bytes / size)
             } else {
                 format!("{v:.1} {name}")

@@ -10,6 +10,8 @@ use std::process::{Command as Process, ExitCode};
 
 use clap::{Parser, Subcommand};
 
+mod book;
+
 /// The student's command for vkernel labs.
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +66,18 @@ enum Command {
     /// every test, the reference solution passes every test, and the reference files of
     /// the earlier labs keep those labs passing.
     Prove,
+    /// Build the book (mdBook) into book/build, with its generated tables and its checks:
+    /// includes resolve, every graded test has an exercise, links work, no warnings.
+    Book {
+        /// Build into this folder instead of book/build.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Open the book in a browser afterwards (xdg-open).
+        #[arg(long)]
+        open: bool,
+        #[command(subcommand)]
+        action: Option<BookAction>,
+    },
     /// Boot the kernel with the default initrd: a shell, or the given init command.
     Boot {
         /// Boot the reference solution instead of your kernel.
@@ -79,6 +93,18 @@ enum Command {
     },
 }
 
+/// What `labs book` does besides building.
+#[derive(Debug, Subcommand)]
+enum BookAction {
+    /// The mdBook preprocessor (run by mdBook: `supports RENDERER`, or the book on stdin).
+    #[command(hide = true)]
+    Preprocess {
+        /// What mdBook passes.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
 /// The repository root (the workspace this command was built in).
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -89,7 +115,12 @@ fn root() -> PathBuf {
 
 /// Every `labs/<name>/lab.toml`, by name.
 fn lab_files() -> Vec<(String, PathBuf)> {
-    let mut labs: Vec<(String, PathBuf)> = std::fs::read_dir(root().join("labs"))
+    lab_files_in(&root())
+}
+
+/// Every `labs/<name>/lab.toml` of the repository at `root`, by name.
+fn lab_files_in(root: &Path) -> Vec<(String, PathBuf)> {
+    let mut labs: Vec<(String, PathBuf)> = std::fs::read_dir(root.join("labs"))
         .into_iter()
         .flatten()
         .flatten()
@@ -423,6 +454,21 @@ fn main() -> ExitCode {
             _,
         ) => vkernel::cli::main_with_args(std::iter::once("vkernel".to_string()).chain(args)),
         (Some(Command::List), _) => list(),
+        (
+            Some(Command::Book {
+                action: Some(BookAction::Preprocess { args }),
+                ..
+            }),
+            _,
+        ) => book::preprocess::run(&args),
+        (
+            Some(Command::Book {
+                out,
+                open,
+                action: None,
+            }),
+            _,
+        ) => book::command(&root(), out.as_deref(), open),
         (Some(Command::Prove), _) => prove(),
         (Some(Command::Handout { out }), _) => handout(&out),
         (None, Some(lab)) => {
