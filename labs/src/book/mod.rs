@@ -81,7 +81,8 @@ pub fn build(root: &Path, out: Option<&Path>) -> Result<PathBuf, Vec<String>> {
     let book = MDBook::load_with_config(&book_dir, config).map_err(|e| one(format!("{e:#}")))?;
     book.build().map_err(|e| one(format!("{e:#}")))?;
     let dir = book.build_dir_for("html");
-    let mut problems = check_links(&dir);
+    let mut problems = check_pictures(&book_dir.join("src"));
+    problems.extend(check_links(&dir));
     let n = warnings.load(Ordering::Relaxed);
     if n > 0 {
         problems.push(format!(
@@ -194,6 +195,41 @@ pub fn check_links(dir: &Path) -> Vec<String> {
     problems
 }
 
+/// Every SVG picture under `src` is well-formed XML with an `<svg>` root, a `viewBox`
+/// (so it scales) and a `<title>` (what a screen reader says).
+pub fn check_pictures(src: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut stack = vec![src.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            if p.extension().is_none_or(|e| e != "svg") {
+                continue;
+            }
+            let shown = p.strip_prefix(src).unwrap_or(&p).display().to_string();
+            let text = std::fs::read_to_string(&p).unwrap_or_default();
+            match roxmltree::Document::parse(&text) {
+                Err(e) => problems.push(format!("src/{shown}: not well-formed XML: {e}")),
+                Ok(doc) => {
+                    let svg = doc.root_element();
+                    if svg.tag_name().name() != "svg" {
+                        problems.push(format!("src/{shown}: the root element is not <svg>"));
+                    } else if svg.attribute("viewBox").is_none() {
+                        problems.push(format!("src/{shown}: <svg> has no viewBox"));
+                    } else if !svg.children().any(|c| c.has_tag_name("title")) {
+                        problems.push(format!("src/{shown}: <svg> has no <title>"));
+                    }
+                }
+            }
+        }
+    }
+    problems
+}
+
 /// `a/b/../c` is `a/c`, without touching the file system.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -225,5 +261,30 @@ mod tests {
         assert!(problems[0].contains("no id \"nope\""));
         assert!(problems.iter().any(|p| p.contains("img/none.svg")));
         assert!(problems.iter().any(|p| p.contains("fault.html")));
+    }
+
+    #[test]
+    fn bad_pictures_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let good = r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><title>A box</title><rect width="5" height="5"/></svg>"#;
+        std::fs::write(d.join("good.svg"), good).unwrap();
+        std::fs::write(d.join("broken.svg"), &good[..40]).unwrap();
+        std::fs::write(
+            d.join("untitled.svg"),
+            good.replace("<title>A box</title>", ""),
+        )
+        .unwrap();
+        std::fs::write(
+            d.join("fixed.svg"),
+            good.replace(r#" viewBox="0 0 10 10""#, ""),
+        )
+        .unwrap();
+        let mut problems = check_pictures(d);
+        problems.sort();
+        assert_eq!(problems.len(), 3, "{problems:#?}");
+        assert!(problems[0].contains("broken.svg: not well-formed"));
+        assert!(problems[1].contains("fixed.svg: <svg> has no viewBox"));
+        assert!(problems[2].contains("untitled.svg: <svg> has no <title>"));
     }
 }

@@ -455,16 +455,20 @@ fn check_include(arg: &str, dir: &Path) -> Result<(), String> {
     {
         return Ok(());
     }
-    let start =
-        Regex::new(&format!(r"ANCHOR:\s*{}\b", regex::escape(selector))).expect("anchor regex");
-    let end =
-        Regex::new(&format!(r"ANCHOR_END:\s*{}\b", regex::escape(selector))).expect("anchor regex");
-    let starts = text.lines().filter(|l| start.is_match(l)).count();
-    let ends = text.lines().filter(|l| end.is_match(l)).count();
+    // As mdBook reads them: the whole name after `ANCHOR:` must match.
+    static START: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"ANCHOR:\s*([\w_-]+)").expect("anchor regex"));
+    static END: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"ANCHOR_END:\s*([\w_-]+)").expect("anchor regex"));
+    let is = |re: &Regex, l: &str| re.captures(l).is_some_and(|c| &c[1] == selector);
+    let is_start = |l: &str| !END.is_match(l) && is(&START, l);
+    let is_end = |l: &str| is(&END, l);
+    let starts = text.lines().filter(|l| is_start(l)).count();
+    let ends = text.lines().filter(|l| is_end(l)).count();
     match (starts, ends) {
         (1, 1) => {
-            let s = text.lines().position(|l| start.is_match(l)).unwrap_or(0);
-            let e = text.lines().position(|l| end.is_match(l)).unwrap_or(0);
+            let s = text.lines().position(is_start).unwrap_or(0);
+            let e = text.lines().position(is_end).unwrap_or(0);
             if e <= s + 1 {
                 Err(format!(
                     "anchor {selector} in {} is empty or reversed",
@@ -643,10 +647,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("a.rs"),
-            "// ANCHOR: good\nfn a() {}\n// ANCHOR_END: good\n// ANCHOR: open\nfn b() {}\n",
+            "// ANCHOR: good\nfn a() {}\n// ANCHOR_END: good\n// ANCHOR: open\nfn b() {}\n\
+             // ANCHOR: good-two\nfn c() {}\n// ANCHOR_END: good-two\n",
         )
         .unwrap();
-        assert!(check_include("a.rs:good", dir.path()).is_ok());
+        assert!(
+            check_include("a.rs:good", dir.path()).is_ok(),
+            "good-two is another anchor"
+        );
+        assert!(check_include("a.rs:good-two", dir.path()).is_ok());
         assert!(check_include("a.rs", dir.path()).is_ok());
         assert!(check_include("a.rs:3:5", dir.path()).is_ok());
         assert!(check_include("a.rs:missing", dir.path())
