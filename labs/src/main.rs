@@ -414,6 +414,17 @@ fn grade(name: &str, tests: Vec<String>, seed: Option<u64>, features: Vec<String
     if report.all_passed() {
         ExitCode::SUCCESS
     } else {
+        if let Some(chapter) = &lab.chapter {
+            let html = root()
+                .join("book/build")
+                .join(chapter.replace(".md", ".html"));
+            let how = if html.exists() {
+                format!("open {}", html.display())
+            } else {
+                "build it with `cargo run -p labs -- book --open`".to_string()
+            };
+            println!("The hints name sections of the book's chapter {chapter}: {how}");
+        }
         ExitCode::from(1)
     }
 }

@@ -311,6 +311,7 @@ impl Child {
                 };
                 self.queue_write(i, &entry);
             }
+            // ANCHOR: batch_start
             let mut r = self.template;
             r.rip = self.stub.batch;
             r.rbx = STUB_QUEUE;
@@ -320,6 +321,7 @@ impl Child {
             sys::ptrace_resume(libc::PTRACE_CONT, self.pid, 0)
                 .map_err(host("resuming the stub"))?;
             self.expect_trap("host operation batch")?;
+            // ANCHOR_END: batch_start
             for (i, op) in chunk.iter().enumerate() {
                 let result = self.queue_read_result(i) as i64;
                 if (-4095..0).contains(&result) {
@@ -463,6 +465,7 @@ fn fork_stub(ram_fd: RawFd, queue_fd: RawFd, stub_fd: RawFd) -> Result<libc::pid
         unsafe { libc::close(go_w) };
         return Err(Error::host("fork", err));
     }
+    // ANCHOR: seize
     let options = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_TRACEEXEC;
     let seized = sys::ptrace_seize(pid, options);
     // SAFETY: writing one byte from a local to the pipe we own, then closing it; the child
@@ -479,6 +482,7 @@ fn fork_stub(ram_fd: RawFd, queue_fd: RawFd, stub_fd: RawFd) -> Result<libc::pid
         return Err(Error::NoPtrace(e));
     }
     Ok(pid)
+    // ANCHOR_END: seize
 }
 
 /// The child's side of `fork_stub`: only async-signal-safe calls, no allocation.

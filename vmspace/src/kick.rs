@@ -26,6 +26,7 @@ pub fn signal() -> libc::c_int {
     libc::SIGRTMIN() + 4
 }
 
+// ANCHOR: on_kick
 extern "C" fn on_kick(_sig: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
     let pid = RUNNING.with(Cell::get);
     if pid > 0 {
@@ -38,6 +39,7 @@ extern "C" fn on_kick(_sig: libc::c_int, _info: *mut libc::siginfo_t, _ctx: *mut
         }
     }
 }
+// ANCHOR_END: on_kick
 
 /// Install the kick handler (once per process).
 pub fn install() -> io::Result<()> {

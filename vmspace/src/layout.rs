@@ -10,6 +10,7 @@ pub const PAGE_SIZE: u64 = 4096;
 /// log2 of [`PAGE_SIZE`].
 pub const PAGE_SHIFT: u32 = 12;
 
+// ANCHOR: user_top
 /// First address that is *not* guest user space. Guest mappings live in `[0, USER_TOP)`.
 ///
 /// The MMU never serves an address at or above it: a guest access there is a page fault
@@ -18,6 +19,7 @@ pub const USER_TOP: u64 = 0x7fff_0000_0000;
 
 /// Base of the stub region inside every guest address space (code first).
 pub const STUB_BASE: u64 = 0x7fff_8000_0000;
+// ANCHOR_END: user_top
 
 /// Where the stub's signal stack lives (read-write, from the stub ELF's bss).
 pub const STUB_ALTSTACK: u64 = STUB_BASE + 0x1_0000;

@@ -34,6 +34,7 @@ pub enum Pin {
     Off,
 }
 
+// ANCHOR: config
 /// How a machine is built.
 #[derive(Debug, Clone)]
 pub struct MachineConfig {
@@ -60,6 +61,7 @@ impl Default for MachineConfig {
         }
     }
 }
+// ANCHOR_END: config
 
 /// Interrupt line numbers of the standard devices.
 pub mod irq {
@@ -89,6 +91,7 @@ pub struct IrqLine {
 }
 
 impl IrqLine {
+    // ANCHOR: raise
     /// Raise the line: the kernel sees `Trap::Interrupt(irq)` soon (a running guest is
     /// stopped within microseconds). Raising an already pending line does nothing more.
     pub fn raise(&self) {
@@ -98,6 +101,7 @@ impl IrqLine {
             let _ = sys::tgkill(self.shared.tgid, self.shared.tid, kick::signal());
         }
     }
+    // ANCHOR_END: raise
 
     /// The line's number.
     pub fn number(&self) -> u8 {
@@ -241,6 +245,7 @@ impl Machine {
         let tid = sys::gettid();
         // SAFETY: getpid has no preconditions.
         let tgid = unsafe { libc::getpid() };
+        // ANCHOR: timer
         let period = 1_000_000_000 / u64::from(cfg.hz);
         let start = monotonic();
         let timer = if cfg.virtual_time {
@@ -252,6 +257,7 @@ impl Machine {
                 .map_err(|e| Error::host("timer_settime", e))?;
             Some(t)
         };
+        // ANCHOR_END: timer
         MACHINE_HERE.with(|m| m.set(true));
         let core = Core {
             ram,
@@ -329,6 +335,7 @@ impl Machine {
         }
     }
 
+    // ANCHOR: wait_for_interrupt
     /// Halt until the timer fires or a device raises a line, and return which
     /// (`Trap::Timer` or `Trap::Interrupt`): the idle loop's `hlt`.
     ///
@@ -353,6 +360,7 @@ impl Machine {
             }
         }
     }
+    // ANCHOR_END: wait_for_interrupt
 }
 
 /// Apply the pinning policy to the calling thread; returns the mask to restore.

@@ -73,6 +73,7 @@ pub fn walk(ram: &PhysMem, root: Frame, va: u64) -> Result<Walk> {
             root.0
         )));
     }
+    // ANCHOR: walk_loop
     for level in (1..=4u32).rev() {
         let slot = PhysAddr(table.0 + 8 * pte::index(va, level) as u64);
         let entry = ram.read_u64(slot);
@@ -101,6 +102,7 @@ pub fn walk(ram: &PhysMem, root: Frame, va: u64) -> Result<Walk> {
         }
         table = PhysAddr(next);
     }
+    // ANCHOR_END: walk_loop
     Ok(w)
 }
 
@@ -125,6 +127,7 @@ pub const PROT_W: i32 = libc::PROT_WRITE;
 /// Host execute permission.
 pub const PROT_X: i32 = libc::PROT_EXEC;
 
+// ANCHOR: host_prot
 /// The host protection a walk allows right now: readable, writable only once dirty,
 /// executable unless NX.
 pub fn host_prot(w: &Walk) -> i32 {
@@ -138,6 +141,7 @@ pub fn host_prot(w: &Walk) -> i32 {
     }
     prot
 }
+// ANCHOR_END: host_prot
 
 /// One host memory operation to run in the child.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

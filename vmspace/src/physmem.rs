@@ -89,6 +89,7 @@ impl PhysMem {
         self.map.base().wrapping_add(pa.0 as usize)
     }
 
+    // ANCHOR: copy_methods
     /// Copy `buf.len()` bytes of RAM at `pa` into `buf`.
     ///
     /// # Panics
@@ -110,6 +111,7 @@ impl PhysMem {
         // SAFETY: as in `read`, with the direction reversed.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len()) };
     }
+    // ANCHOR_END: copy_methods
 
     /// Read the little-endian `u64` at `pa` (8-byte aligned), in one access.
     ///
@@ -117,7 +119,7 @@ impl PhysMem {
     /// When `pa` is unaligned or outside RAM.
     pub fn read_u64(&self, pa: PhysAddr) -> u64 {
         assert!(
-            pa.0 % 8 == 0,
+            pa.0.is_multiple_of(8),
             "PhysMem::read_u64: {:#x} is not 8-byte aligned",
             pa.0
         );
@@ -132,7 +134,7 @@ impl PhysMem {
     /// When `pa` is unaligned or outside RAM.
     pub fn write_u64(&self, pa: PhysAddr, value: u64) {
         assert!(
-            pa.0 % 8 == 0,
+            pa.0.is_multiple_of(8),
             "PhysMem::write_u64: {:#x} is not 8-byte aligned",
             pa.0
         );

@@ -9,6 +9,7 @@
 //! Large pages (the PS bit in a directory entry) are not part of this machine: the MMU
 //! refuses them as a broken page table.
 
+// ANCHOR: pte_bits
 /// The entry is valid.
 pub const PRESENT: u64 = 1 << 0;
 /// Writes are allowed (must be set at every level for a write to pass).
@@ -27,6 +28,7 @@ pub const SOFTWARE_MASK: u64 = 0b111 << 9;
 pub const NO_EXECUTE: u64 = 1 << 63;
 /// The physical address bits of an entry (frame number in bits 12..=51).
 pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+// ANCHOR_END: pte_bits
 
 /// Number of entries in one table.
 pub const ENTRIES: usize = 512;

@@ -36,6 +36,7 @@ std::arch::global_asm!(
     "    syscall",
     "    int3",
     ".balign 16",
+    // ANCHOR: stub_batch
     ".globl vmspace_stub_batch",
     "vmspace_stub_batch:",
     ".Lvmspace_batch_next:",
@@ -57,13 +58,16 @@ std::arch::global_asm!(
     "    jmp .Lvmspace_batch_next",
     ".Lvmspace_batch_done:",
     "    int3",
+    // ANCHOR_END: stub_batch
     ".balign 16",
+    // ANCHOR: stub_segv
     ".globl vmspace_stub_segv",
     "vmspace_stub_segv:",
     "    mov rax, [rdx + 40 + 19 * 8]",
     "    mov rcx, [rdx + 40 + 20 * 8]",
     "    mov r8,  [rdx + 40 + 22 * 8]",
     "    int3",
+    // ANCHOR_END: stub_segv
     ".balign 16",
     ".globl vmspace_stub_restorer",
     "vmspace_stub_restorer:",

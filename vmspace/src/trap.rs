@@ -5,6 +5,7 @@
 //! the `Regs` given to `run`, with `rip` where the guest resumes (after the `syscall` or
 //! `int3`, at the faulting instruction for faults).
 
+// ANCHOR: trap_kinds
 /// The kind of memory access that faulted, taken from the x86 page-fault error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Access {
@@ -45,3 +46,4 @@ pub enum Trap {
     /// Device interrupt line `irq` was raised.
     Interrupt(u8),
 }
+// ANCHOR_END: trap_kinds

@@ -121,6 +121,7 @@ impl Vmspace {
         self.child.as_ref().map_or(0, |c| c.pid)
     }
 
+    // ANCHOR: tlb_control
     /// Install a page table (CR3, DragonFly's `MADV_SETMAP`); flushes the whole TLB.
     pub fn set_root(&mut self, root: Frame) {
         self.root = Some(root);
@@ -151,6 +152,7 @@ impl Vmspace {
     pub fn invalidate_all(&mut self) {
         self.tlb.flush_all();
     }
+    // ANCHOR_END: tlb_control
 
     /// Load translations for the present user pages of `[start, end)` into the TLB ahead
     /// of use, so the guest's first touches do not fault (a TLB preload; the accessed bits
@@ -179,6 +181,7 @@ impl Vmspace {
         self.tlb.len()
     }
 
+    // ANCHOR: run
     /// Run guest code with `regs` until something needs the kernel
     /// (DragonFly's `vmspace_ctl(VMSPACE_CTL_RUN)`).
     ///
@@ -201,6 +204,8 @@ impl Vmspace {
             return Ok(t);
         }
         self.refill_after_fault()?;
+        // ANCHOR_END: run
+        // ANCHOR: run_loop
         loop {
             self.flush_host_ops()?;
             self.load(regs)?;
@@ -223,6 +228,7 @@ impl Vmspace {
                 return Ok(trap);
             }
         }
+        // ANCHOR_END: run_loop
     }
 
     /// The guest will retry the access that faulted last: if the kernel has made it valid,
@@ -301,6 +307,7 @@ impl Vmspace {
                 });
             }
         };
+        // ANCHOR: stop_kinds
         if sig == libc::SIGTRAP | 0x80 {
             self.fetch_regs(regs)?;
             regs.rax = self.live.orig_rax;
@@ -330,6 +337,7 @@ impl Vmspace {
         };
         self.fetch_regs(regs)?;
         Ok(Some(trap))
+        // ANCHOR_END: stop_kinds
     }
 
     /// A guest `call` into the host's vsyscall page, caught by seccomp: report it as the
@@ -352,6 +360,7 @@ impl Vmspace {
 
     /// Serve a host `SIGSEGV` with the MMU, or turn it into a trap for the kernel.
     fn on_segv(&mut self, regs: &Regs) -> Result<Fault> {
+        // ANCHOR: on_segv
         let info =
             sys::getsiginfo(self.ch().pid).map_err(|e| Error::host("PTRACE_GETSIGINFO", e))?;
         if info.si_code == SI_KERNEL {
@@ -387,6 +396,7 @@ impl Vmspace {
             }
         };
         self.serve_or_trap(addr, access, &walk)
+        // ANCHOR_END: on_segv
     }
 
     /// With the access known: map it if the walk allows it, else trap.
@@ -485,6 +495,7 @@ impl Vmspace {
         Ok(())
     }
 
+    // ANCHOR: load
     /// Make the child hold `regs` (and that thread's FPU state).
     fn load(&mut self, regs: &Regs) -> Result<()> {
         let mut h = self.live;
@@ -502,6 +513,7 @@ impl Vmspace {
         }
         self.switch_fpu(regs.thread())
     }
+    // ANCHOR_END: load
 
     /// Make the child's FPU hold `thread`'s state, stashing the previous owner's.
     fn switch_fpu(&mut self, thread: ThreadId) -> Result<()> {
@@ -589,6 +601,7 @@ fn same_regs(a: &libc::user_regs_struct, b: &libc::user_regs_struct) -> bool {
     fields(a) == fields(b)
 }
 
+// ANCHOR: pool
 impl Drop for Vmspace {
     /// The host child goes back to the machine's pool of empty address spaces when there
     /// is room (it is wiped before it runs again); otherwise it is killed and reaped.
@@ -601,3 +614,4 @@ impl Drop for Vmspace {
         }
     }
 }
+// ANCHOR_END: pool

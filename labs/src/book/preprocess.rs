@@ -300,12 +300,16 @@ fn expand(content: &str, dir: &Path, sources: &Sources, where_: &str) -> (String
                     None
                 }
             },
-            "include" | "rustdoc_include" => {
-                if let Err(p) = check_include(rest, dir) {
+            "include" | "rustdoc_include" => match check_include(rest, dir) {
+                // An anchored quote is expanded here, its indentation removed; the rest
+                // is left to mdBook.
+                Ok(Some(quote)) if name == "include" => Some(quote),
+                Ok(_) => None,
+                Err(p) => {
                     problems.push(format!("{where_}: {{{{#{name} {rest}}}}}: {p}"));
+                    None
                 }
-                None
-            }
+            },
             n if MDBOOK_DIRECTIVES.contains(&n) => None,
             other => {
                 problems.push(format!("{where_}: unknown directive {{{{#{other}}}}}"));
@@ -435,8 +439,10 @@ fn check_lab_chapter(
     }
 }
 
-/// `{{#include path:anchor}}` resolves: the file exists and has the anchor.
-fn check_include(arg: &str, dir: &Path) -> Result<(), String> {
+/// `{{#include path:anchor}}` resolves: the file exists and has the anchor exactly once.
+/// Returns the quoted lines for a named anchor (without the lines of other anchors inside
+/// it, and without the indentation they share), `None` for a whole file or a line range.
+fn check_include(arg: &str, dir: &Path) -> Result<Option<String>, String> {
     let arg = arg.split_whitespace().next().unwrap_or_default();
     let (file, selector) = match arg.split_once(':') {
         Some((f, s)) => (f, Some(s)),
@@ -446,14 +452,14 @@ fn check_include(arg: &str, dir: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(&path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let Some(selector) = selector else {
-        return Ok(());
+        return Ok(None);
     };
     // Line ranges (`:10`, `:3:8`, `:5:`) are allowed but discouraged; names are anchors.
     if selector
         .split(':')
         .all(|p| p.is_empty() || p.parse::<usize>().is_ok())
     {
-        return Ok(());
+        return Ok(None);
     }
     // As mdBook reads them: the whole name after `ANCHOR:` must match.
     static START: LazyLock<Regex> =
@@ -470,13 +476,18 @@ fn check_include(arg: &str, dir: &Path) -> Result<(), String> {
             let s = text.lines().position(is_start).unwrap_or(0);
             let e = text.lines().position(is_end).unwrap_or(0);
             if e <= s + 1 {
-                Err(format!(
+                return Err(format!(
                     "anchor {selector} in {} is empty or reversed",
                     path.display()
-                ))
-            } else {
-                Ok(())
+                ));
             }
+            let lines: Vec<&str> = text
+                .lines()
+                .skip(s + 1)
+                .take(e - s - 1)
+                .filter(|l| !START.is_match(l) && !END.is_match(l))
+                .collect();
+            Ok(Some(dedent(&lines)))
         }
         (0, _) => Err(format!("{} has no anchor {selector}", path.display())),
         (_, 0) => Err(format!(
@@ -488,6 +499,22 @@ fn check_include(arg: &str, dir: &Path) -> Result<(), String> {
             path.display()
         )),
     }
+}
+
+/// Lines without the leading white space they all share (blank lines aside).
+fn dedent(lines: &[&str]) -> String {
+    let common = lines
+        .iter()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.len() - l.trim_start().len())
+        .min()
+        .unwrap_or(0);
+    let mut out = String::new();
+    for l in lines {
+        out.push_str(l.get(common..).unwrap_or("").trim_end());
+        out.push('\n');
+    }
+    out.trim_end_matches('\n').to_string()
 }
 
 /// The test table of a lab.
@@ -670,6 +697,22 @@ mod tests {
     }
 
     #[test]
+    fn quotes_lose_their_indentation_and_inner_anchors() {
+        let lines = [
+            "        let a = 1;",
+            "        // ANCHOR: inner",
+            "",
+            "            b();",
+        ];
+        let filtered: Vec<&str> = lines
+            .iter()
+            .copied()
+            .filter(|l| !l.contains("ANCHOR"))
+            .collect();
+        assert_eq!(dedent(&filtered), "let a = 1;\n\n    b();");
+    }
+
+    #[test]
     fn directives_and_escapes() {
         let caps: Vec<_> = DIRECTIVE
             .captures_iter("a {{#exercise vm x y}} b \\{{#include z}} {{ #syscalls }}")
@@ -760,10 +803,7 @@ init = ["/bin/true"]
         assert!(text.contains("| **Total** | **100** |"));
         assert!(text.contains("<code>second</code> (70 points): 70 of the lab's 100 points"));
         assert!(text.contains("cargo lab toy --test second"));
-        assert!(
-            text.contains("{{#include ../../../code.rs:here}}"),
-            "includes are left to mdBook"
-        );
+        assert!(text.contains("```rust\nfn f() {}\n```"), "{text}");
     }
 
     #[test]
