@@ -103,6 +103,17 @@ fn forking_a_process_that_holds_two_thirds_of_ram_shares_pages() {
 }
 
 #[test]
+fn mprotect_cannot_make_a_page_shared_at_fork_writable_in_place() {
+    // A read-only page is shared by fork; the child's mprotect(RW) and write must copy it.
+    vkernel()
+        .args(["--", "/bin/faulttest", "protshare", "7"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("protshare ok"))
+        .stderr(predicate::str::contains(CLEAN));
+}
+
+#[test]
 fn background_jobs_sleep_and_kill() {
     sh("sleep 0.05 & sleep 0.01; wait; echo done")
         .success()

@@ -7,6 +7,7 @@
 
 use vmspace::layout::{PAGE_SHIFT, PAGE_SIZE, USER_TOP};
 
+// ANCHOR: virtaddr
 /// A guest virtual address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct VirtAddr(pub u64);
@@ -44,6 +45,7 @@ impl VirtAddr {
         self.0 < USER_TOP
     }
 }
+// ANCHOR_END: virtaddr
 
 impl Vpn {
     /// The first address of the page.
@@ -52,6 +54,7 @@ impl Vpn {
     }
 }
 
+// ANCHOR: user-range-ok
 /// Is `[start, start + len)` entirely inside user space (and not wrapping)?
 pub fn user_range_ok(start: u64, len: u64) -> bool {
     match start.checked_add(len) {
@@ -59,6 +62,7 @@ pub fn user_range_ok(start: u64, len: u64) -> bool {
         None => false,
     }
 }
+// ANCHOR_END: user-range-ok
 
 #[cfg(test)]
 mod tests {

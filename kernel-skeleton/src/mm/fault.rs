@@ -16,6 +16,7 @@
     reason = "lab fault: the code you write here uses these"
 )]
 
+// ANCHOR: uses
 use vmspace::{pte, Access, Frame, PhysMem};
 
 use super::addr::VirtAddr;
@@ -23,7 +24,9 @@ use super::frame::FrameAllocator;
 use super::memory::{Mm, COW};
 use super::vma::{Kind, Region};
 use crate::exec::{STACK_LIMIT, STACK_TOP};
+// ANCHOR_END: uses
 
+// ANCHOR: segv
 /// Why a fault could not be resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segv {
@@ -35,7 +38,9 @@ pub enum Segv {
 
 /// How far below the stack pointer a stack access may reach (the red zone and more).
 const STACK_SLACK: u64 = 64 * 1024;
+// ANCHOR_END: segv
 
+// ANCHOR: handle-hole
 /// Resolve a page fault at `va` for `access`. `rsp` is the faulting thread's stack
 /// pointer (`None` when the access comes from a system call argument).
 ///
@@ -58,6 +63,8 @@ pub fn handle(
     // - A write to a copy-on-write entry (the COW bit): break_cow.
     // Naive until you write it: demand-zero pages only; no stack growth, no copy-on-write
     // (fork.rs copies everything at fork time until you write that too).
+    // ANCHOR_END: handle-hole
+    // ANCHOR: naive-body
     let _ = rsp;
     let region = *mm.regions.find(va).ok_or(Segv::BadAccess)?;
     let allowed = match access {
@@ -80,8 +87,10 @@ pub fn handle(
         return Err(Segv::OutOfMemory);
     }
     Ok(())
+    // ANCHOR_END: naive-body
 }
 
+// ANCHOR: break-cow
 /// Give the faulting process its own writable copy of a copy-on-write page.
 fn break_cow(
     ram: &PhysMem,
@@ -98,7 +107,9 @@ fn break_cow(
     let _ = (ram, frames, mm, page, entry);
     todo!("lab fault: break_cow")
 }
+// ANCHOR_END: break-cow
 
+// ANCHOR: grow-stack
 /// Grow the stack region down to cover `va`, if `va` is a plausible stack access.
 fn grow_stack(mm: &mut Mm, va: u64, rsp: Option<u64>) -> Result<Region, Segv> {
     // Lab fault: a fault below the stack region is a stack access when it is within
@@ -108,3 +119,4 @@ fn grow_stack(mm: &mut Mm, va: u64, rsp: Option<u64>) -> Result<Region, Segv> {
     let _ = (mm, va, rsp);
     todo!("lab fault: grow_stack")
 }
+// ANCHOR_END: grow-stack

@@ -19,6 +19,7 @@ use super::memory::{Mm, COW};
 use super::space::AddressSpace;
 
 impl Mm {
+    // ANCHOR: fork-copy-hole
     /// A copy-on-write copy of this memory for a forked child running in `vm`; the
     /// writable pages in `eager` are copied at once instead.
     ///
@@ -38,6 +39,8 @@ impl Mm {
         // pages are simply shared. Copy the pages in `eager` at once instead. Then
         // invalidate the parent's translations of the pages that became read-only.
         // Naive until you write it: copy every page now (a big process cannot fork).
+        // ANCHOR_END: fork-copy-hole
+        // ANCHOR: naive-copy
         let _ = eager;
         let child = AddressSpace::new(ram, frames)?;
         let mut leaves: Vec<(VirtAddr, u64)> = Vec::new();
@@ -57,6 +60,8 @@ impl Mm {
                 return None;
             }
         }
+        // ANCHOR_END: naive-copy
+        // ANCHOR: child-mm
         let mut child_mm = Mm {
             space: child,
             regions: self.regions.clone(),
@@ -66,5 +71,6 @@ impl Mm {
         };
         child_mm.vm.set_root(child_mm.space.pt.root());
         Some(child_mm)
+        // ANCHOR_END: child-mm
     }
 }

@@ -27,6 +27,7 @@ impl FrameAllocator {
         }
     }
 
+    // ANCHOR: alloc
     /// A zeroed frame with reference count 1, or `None` when RAM is full.
     pub fn alloc(&mut self, ram: &PhysMem) -> Option<Frame> {
         let f = self.free.pop()?;
@@ -39,6 +40,7 @@ impl FrameAllocator {
         ram.zero_frame(frame);
         Some(frame)
     }
+    // ANCHOR_END: alloc
 
     /// Add a reference to an allocated frame.
     ///
@@ -52,6 +54,7 @@ impl FrameAllocator {
             .expect("FrameAllocator::share: too many references");
     }
 
+    // ANCHOR: release
     /// Drop a reference; the frame is freed when none are left. Returns `true` if freed.
     ///
     /// # Panics
@@ -71,6 +74,7 @@ impl FrameAllocator {
             false
         }
     }
+    // ANCHOR_END: release
 
     /// References to `frame` (0 = free).
     pub fn refs(&self, frame: Frame) -> u16 {

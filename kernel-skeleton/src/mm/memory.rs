@@ -15,9 +15,12 @@ use super::space::AddressSpace;
 use super::uaccess::{user_phys, Efault, UserMemory};
 use super::vma::{Prot, Regions};
 
+// ANCHOR: cow-bit
 /// Software bit of a leaf entry: the page is shared copy-on-write.
 pub const COW: u64 = 1 << 9;
+// ANCHOR_END: cow-bit
 
+// ANCHOR: mm-struct
 /// A process's memory.
 #[derive(Debug)]
 pub struct Mm {
@@ -32,6 +35,7 @@ pub struct Mm {
     /// The machine address space running it.
     pub vm: Vmspace,
 }
+// ANCHOR_END: mm-struct
 
 impl Mm {
     /// The memory of a freshly loaded program, running in `vm`: installs its page table
@@ -66,6 +70,7 @@ impl Mm {
         }
     }
 
+    // ANCHOR: flags-for
     /// Leaf flags for a page of a region with `prot`.
     pub fn flags_for(prot: Prot) -> u64 {
         let mut f = pte::USER;
@@ -77,7 +82,9 @@ impl Mm {
         }
         f
     }
+    // ANCHOR_END: flags-for
 
+    // ANCHOR: unmap-pages
     /// Unmap every present page of `[start, end)`, releasing the frames.
     pub fn unmap_pages(
         &mut self,
@@ -98,21 +105,33 @@ impl Mm {
             frames.release(Frame((entry & pte::ADDR_MASK) >> 12));
         }
     }
+    // ANCHOR_END: unmap-pages
 
-    /// Apply `prot` to the present pages of `[start, end)` (keeping copy-on-write pages
-    /// read-only until they are copied).
-    pub fn protect_pages(&mut self, ram: &PhysMem, start: u64, end: u64, prot: Prot) {
-        let mut present: Vec<VirtAddr> = Vec::new();
-        self.space.pt.for_each_leaf(ram, |va, _| {
+    // ANCHOR: protect-pages
+    /// Apply `prot` to the present pages of `[start, end)`. Copy-on-write pages stay
+    /// read-only until they are copied, and a page whose frame other entries share (a
+    /// read-only page fork shared) becomes copy-on-write instead of writable: making it
+    /// writable in place would let this process write into another's memory.
+    pub fn protect_pages(
+        &mut self,
+        ram: &PhysMem,
+        frames: &FrameAllocator,
+        start: u64,
+        end: u64,
+        prot: Prot,
+    ) {
+        let mut present: Vec<(VirtAddr, u64)> = Vec::new();
+        self.space.pt.for_each_leaf(ram, |va, e| {
             if va.0 >= start && va.0 < end {
-                present.push(va);
+                present.push((va, e));
             }
         });
-        for va in present {
+        for (va, entry) in present {
+            let shared = frames.refs(Frame((entry & pte::ADDR_MASK) >> 12)) > 1;
             self.space.pt.update(ram, va, |e| {
                 let mut e = e & !(pte::WRITABLE | pte::NO_EXECUTE);
                 if prot.write && e & COW == 0 {
-                    e |= pte::WRITABLE;
+                    e |= if shared { COW } else { pte::WRITABLE };
                 }
                 if !prot.exec {
                     e |= pte::NO_EXECUTE;
@@ -122,6 +141,7 @@ impl Mm {
             self.vm.invalidate(va.0);
         }
     }
+    // ANCHOR_END: protect-pages
 }
 
 /// User memory of a process, faulting pages in as needed (for system call arguments).
@@ -140,6 +160,7 @@ impl UserMemory for Faulting<'_> {
         self.ram
     }
 
+    // ANCHOR: faulting-phys
     fn phys(&mut self, va: VirtAddr, write: bool) -> Result<PhysAddr, Efault> {
         if let Some(pa) = user_phys(self.ram, &self.mm.space.pt, va, write) {
             return Ok(pa);
@@ -149,4 +170,5 @@ impl UserMemory for Faulting<'_> {
         fault::handle(self.ram, self.frames, self.mm, va.0, access, None).map_err(|_| Efault)?;
         user_phys(self.ram, &self.mm.space.pt, va, write).ok_or(Efault)
     }
+    // ANCHOR_END: faulting-phys
 }

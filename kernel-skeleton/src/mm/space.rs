@@ -26,6 +26,7 @@ impl AddressSpace {
         })
     }
 
+    // ANCHOR: map-zeroed
     /// Map fresh zeroed pages over `[start, end)` with leaf `flags`; pages already mapped
     /// get the union of their flags and `flags` (two segments may share a page).
     ///
@@ -55,7 +56,9 @@ impl AddressSpace {
         }
         Ok(())
     }
+    // ANCHOR_END: map-zeroed
 
+    // ANCHOR: teardown
     /// Release every user page and the table itself.
     pub fn teardown(self, ram: &PhysMem, frames: &mut FrameAllocator) {
         let mut pages: Vec<Frame> = Vec::new();
@@ -66,6 +69,7 @@ impl AddressSpace {
         }
         self.pt.destroy(ram, frames);
     }
+    // ANCHOR_END: teardown
 }
 
 /// Combine two leaf entries' permissions: writable if either is, executable if either is.

@@ -55,6 +55,7 @@ impl Prot {
     }
 }
 
+// ANCHOR: region-struct
 /// One region `[start, end)`, page aligned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Region {
@@ -67,6 +68,7 @@ pub struct Region {
     /// What it allows.
     pub prot: Prot,
 }
+// ANCHOR_END: region-struct
 
 /// The sorted, non-overlapping regions of one address space.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -75,6 +77,7 @@ pub struct Regions {
 }
 
 impl Regions {
+    // ANCHOR: regions-find
     /// The region holding `va`.
     pub fn find(&self, va: u64) -> Option<&Region> {
         self.list.iter().find(|r| r.start <= va && va < r.end)
@@ -89,6 +92,7 @@ impl Regions {
     pub fn overlaps(&self, start: u64, end: u64) -> bool {
         self.list.iter().any(|r| r.start < end && start < r.end)
     }
+    // ANCHOR_END: regions-find
 
     /// Add a region; whatever overlapped it is removed first.
     ///
@@ -96,7 +100,9 @@ impl Regions {
     /// When the region is empty or not page aligned.
     pub fn insert(&mut self, region: Region) {
         assert!(
-            region.start < region.end && region.start % 4096 == 0 && region.end % 4096 == 0,
+            region.start < region.end
+                && region.start.is_multiple_of(4096)
+                && region.end.is_multiple_of(4096),
             "Regions::insert: bad region {region:?}"
         );
         self.remove(region.start, region.end);
@@ -162,12 +168,14 @@ impl Regions {
         r.end = end;
     }
 
+    // ANCHOR: grow-down
     /// Extend the region holding `old_start` down to `new_start` (stack growth).
     pub fn grow_down(&mut self, old_start: u64, new_start: u64) {
         if let Some(r) = self.list.iter_mut().find(|r| r.start == old_start) {
             r.start = new_start;
         }
     }
+    // ANCHOR_END: grow-down
 
     /// A free, page-aligned gap of `len` bytes at or above `hint`, below `top`.
     pub fn find_gap(&self, hint: u64, len: u64, top: u64) -> Option<u64> {

@@ -94,9 +94,11 @@ pub fn mmap(
     let len = len.checked_add(4095).ok_or(Errno::ENOMEM)? & !4095;
     let fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
     if fixed
-        && (addr % 4096 != 0 || addr.checked_add(len).is_none_or(|e| e > MMAP_TOP) || addr == 0)
+        && (!addr.is_multiple_of(4096)
+            || addr.checked_add(len).is_none_or(|e| e > MMAP_TOP)
+            || addr == 0)
     {
-        return Err(if addr % 4096 != 0 {
+        return Err(if !addr.is_multiple_of(4096) {
             Errno::EINVAL
         } else {
             Errno::ENOMEM
@@ -114,7 +116,7 @@ pub fn mmap(
             }
             addr
         } else {
-            let hint = if addr >= MMAP_BASE && addr % 4096 == 0 {
+            let hint = if addr >= MMAP_BASE && addr.is_multiple_of(4096) {
                 addr
             } else {
                 MMAP_BASE
@@ -135,7 +137,7 @@ pub fn mmap(
 }
 
 fn check_range(addr: u64, len: u64) -> Result<u64, Errno> {
-    if addr % 4096 != 0 || len == 0 {
+    if !addr.is_multiple_of(4096) || len == 0 {
         return Err(Errno::EINVAL);
     }
     let end = addr
@@ -174,15 +176,16 @@ pub fn mprotect(cx: &Ctx<'_>, addr: u64, len: u64, prot: u64) -> SysResult {
     }
     let prot = Prot::from_bits(prot);
     let ram = cx.k.ram();
-    with_mm(cx, |mm, _| {
+    with_mm(cx, |mm, frames| {
         if !mm.regions.protect(addr, end, prot) {
             return Err(Errno::ENOMEM);
         }
-        mm.protect_pages(ram, addr, end, prot);
+        mm.protect_pages(ram, frames, addr, end, prot);
         Ok(0)
     })
 }
 
+// ANCHOR: vk-ptdump
 /// `vk_ptdump(buf, len)`: the caller's present user pages, one line each, in address
 /// order: `0x<va> <r|-><w|-><x|-> <a|-><d|-><c|->` (readable, writable, executable;
 /// accessed, dirty, copy-on-write). Returns the bytes written (at most `len`; the text is
@@ -218,3 +221,4 @@ pub fn vk_ptdump(cx: &Ctx<'_>, buf: u64, len: u64) -> SysResult {
     cx.copyout(buf, text.as_bytes())?;
     Ok(text.len() as i64)
 }
+// ANCHOR_END: vk-ptdump

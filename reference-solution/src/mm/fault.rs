@@ -11,6 +11,7 @@
 //!
 //! Everything else is a segmentation fault: the caller kills the process.
 
+// ANCHOR: uses
 use vmspace::{pte, Access, Frame, PhysMem};
 
 use super::addr::VirtAddr;
@@ -18,7 +19,9 @@ use super::frame::FrameAllocator;
 use super::memory::{Mm, COW};
 use super::vma::{Kind, Region};
 use crate::exec::{STACK_LIMIT, STACK_TOP};
+// ANCHOR_END: uses
 
+// ANCHOR: segv
 /// Why a fault could not be resolved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Segv {
@@ -30,7 +33,9 @@ pub enum Segv {
 
 /// How far below the stack pointer a stack access may reach (the red zone and more).
 const STACK_SLACK: u64 = 64 * 1024;
+// ANCHOR_END: segv
 
+// ANCHOR: handle-hole
 /// Resolve a page fault at `va` for `access`. `rsp` is the faulting thread's stack
 /// pointer (`None` when the access comes from a system call argument).
 ///
@@ -44,6 +49,7 @@ pub fn handle(
     access: Access,
     rsp: Option<u64>,
 ) -> Result<(), Segv> {
+    // ANCHOR_END: handle-hole
     let region = match mm.regions.find(va) {
         Some(r) => *r,
         None => grow_stack(mm, va, rsp)?,
@@ -79,6 +85,7 @@ pub fn handle(
     }
 }
 
+// ANCHOR: break-cow
 /// Give the faulting process its own writable copy of a copy-on-write page.
 fn break_cow(
     ram: &PhysMem,
@@ -101,7 +108,9 @@ fn break_cow(
     mm.vm.invalidate(page.0);
     Ok(())
 }
+// ANCHOR_END: break-cow
 
+// ANCHOR: grow-stack
 /// Grow the stack region down to cover `va`, if `va` is a plausible stack access.
 fn grow_stack(mm: &mut Mm, va: u64, rsp: Option<u64>) -> Result<Region, Segv> {
     let stack = *mm
@@ -124,3 +133,4 @@ fn grow_stack(mm: &mut Mm, va: u64, rsp: Option<u64>) -> Result<Region, Segv> {
         ..stack
     })
 }
+// ANCHOR_END: grow-stack

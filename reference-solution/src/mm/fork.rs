@@ -14,6 +14,7 @@ use super::memory::{Mm, COW};
 use super::space::AddressSpace;
 
 impl Mm {
+    // ANCHOR: fork-copy-hole
     /// A copy-on-write copy of this memory for a forked child running in `vm`; the
     /// writable pages in `eager` are copied at once instead.
     ///
@@ -27,6 +28,7 @@ impl Mm {
         vm: Vmspace,
         eager: &[VirtAddr],
     ) -> Option<Mm> {
+        // ANCHOR_END: fork-copy-hole
         let child = AddressSpace::new(ram, frames)?;
         let mut leaves: Vec<(VirtAddr, u64)> = Vec::new();
         self.space
@@ -74,6 +76,7 @@ impl Mm {
                 self.vm.invalidate(va.0);
             }
         }
+        // ANCHOR: child-mm
         let mut child_mm = Mm {
             space: child,
             regions: self.regions.clone(),
@@ -83,5 +86,6 @@ impl Mm {
         };
         child_mm.vm.set_root(child_mm.space.pt.root());
         Some(child_mm)
+        // ANCHOR_END: child-mm
     }
 }

@@ -12,9 +12,12 @@ use vmspace::{pte, Frame, PhysAddr, PhysMem};
 use super::addr::VirtAddr;
 use super::frame::FrameAllocator;
 
+// ANCHOR: table-flags
 /// Flags of the intermediate (non-leaf) entries: permissions are decided at the leaf.
 const TABLE_FLAGS: u64 = pte::PRESENT | pte::WRITABLE | pte::USER;
+// ANCHOR_END: table-flags
 
+// ANCHOR: map-error
 /// Why a mapping could not be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapError {
@@ -23,13 +26,17 @@ pub enum MapError {
     /// A present entry is already there.
     AlreadyMapped(VirtAddr),
 }
+// ANCHOR_END: map-error
 
+// ANCHOR: pagetable-struct
 /// A 4-level page table rooted at one frame.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PageTable {
     root: Frame,
 }
+// ANCHOR_END: pagetable-struct
 
+// ANCHOR: helpers
 fn slot(table: Frame, va: VirtAddr, level: u32) -> PhysAddr {
     PhysAddr(table.addr().0 + 8 * pte::index(va.0, level) as u64)
 }
@@ -37,6 +44,7 @@ fn slot(table: Frame, va: VirtAddr, level: u32) -> PhysAddr {
 fn entry_frame(entry: u64) -> Frame {
     Frame((entry & pte::ADDR_MASK) >> 12)
 }
+// ANCHOR_END: helpers
 
 impl PageTable {
     /// An empty table (one zeroed root frame).
@@ -51,6 +59,7 @@ impl PageTable {
         self.root
     }
 
+    // ANCHOR: leaf-slot
     /// The physical address of the leaf entry for `va`. With `create`, missing tables are
     /// allocated; without it, `Ok(None)` means a table on the way is missing.
     #[doc(alias = "walk")]
@@ -77,7 +86,9 @@ impl PageTable {
         }
         Ok(Some(slot(table, va, 1)))
     }
+    // ANCHOR_END: leaf-slot
 
+    // ANCHOR: map
     /// Map the page holding `va` to `frame` with `flags` (`PRESENT` is added).
     ///
     /// # Errors
@@ -100,7 +111,9 @@ impl PageTable {
         ram.write_u64(at, frame.addr().0 | flags | pte::PRESENT);
         Ok(())
     }
+    // ANCHOR_END: map
 
+    // ANCHOR: translate
     /// The present leaf entry for `va`, if any.
     pub fn translate(&self, ram: &PhysMem, va: VirtAddr) -> Option<u64> {
         let mut table = self.root;
@@ -116,12 +129,14 @@ impl PageTable {
         }
         None
     }
+    // ANCHOR_END: translate
 
     /// The frame a present leaf entry for `va` points to.
     pub fn frame_of(&self, ram: &PhysMem, va: VirtAddr) -> Option<Frame> {
         self.translate(ram, va).map(entry_frame)
     }
 
+    // ANCHOR: update
     /// Rewrite the present leaf entry for `va` with `f(entry)`; returns the new entry.
     pub fn update(&self, ram: &PhysMem, va: VirtAddr, f: impl FnOnce(u64) -> u64) -> Option<u64> {
         let mut table = self.root;
@@ -141,7 +156,9 @@ impl PageTable {
         ram.write_u64(at, new);
         Some(new)
     }
+    // ANCHOR_END: update
 
+    // ANCHOR: unmap
     /// Remove the leaf entry for `va`; returns the old entry (the caller releases its
     /// frame and invalidates the TLB).
     pub fn unmap(&self, ram: &PhysMem, va: VirtAddr) -> Option<u64> {
@@ -149,6 +166,7 @@ impl PageTable {
         self.update(ram, va, |_| 0);
         Some(old)
     }
+    // ANCHOR_END: unmap
 
     /// Call `f(va, entry)` for every present leaf entry, in address order.
     pub fn for_each_leaf(&self, ram: &PhysMem, mut f: impl FnMut(VirtAddr, u64)) {
@@ -177,6 +195,7 @@ impl PageTable {
         }
     }
 
+    // ANCHOR: destroy
     /// Free every table frame (not the leaf frames: release those first).
     pub fn destroy(self, ram: &PhysMem, frames: &mut FrameAllocator) {
         fn free_tables(ram: &PhysMem, frames: &mut FrameAllocator, table: Frame, level: u32) {
@@ -192,6 +211,7 @@ impl PageTable {
         }
         free_tables(ram, frames, self.root, 4);
     }
+    // ANCHOR_END: destroy
 }
 
 #[cfg(test)]

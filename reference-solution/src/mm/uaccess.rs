@@ -12,10 +12,13 @@ use vmspace::{pte, PhysAddr, PhysMem};
 use super::addr::{user_range_ok, VirtAddr};
 use super::pagetable::PageTable;
 
+// ANCHOR: efault
 /// A bad user address (becomes `-EFAULT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Efault;
+// ANCHOR_END: efault
 
+// ANCHOR: user-memory
 /// Where user pages are, for the copy functions.
 pub trait UserMemory {
     /// RAM.
@@ -23,7 +26,9 @@ pub trait UserMemory {
     /// The physical address of user address `va`, if it may be read (or written).
     fn phys(&mut self, va: VirtAddr, write: bool) -> Result<PhysAddr, Efault>;
 }
+// ANCHOR_END: user-memory
 
+// ANCHOR: strict
 /// User memory as the page table says right now (no fault handling).
 #[derive(Debug)]
 pub struct Strict<'a> {
@@ -32,7 +37,9 @@ pub struct Strict<'a> {
     /// The page table.
     pub pt: &'a PageTable,
 }
+// ANCHOR_END: strict
 
+// ANCHOR: user-phys
 /// The physical address of `va` if its leaf entry allows a user access.
 pub fn user_phys(ram: &PhysMem, pt: &PageTable, va: VirtAddr, write: bool) -> Option<PhysAddr> {
     let entry = pt.translate(ram, va)?;
@@ -41,6 +48,7 @@ pub fn user_phys(ram: &PhysMem, pt: &PageTable, va: VirtAddr, write: bool) -> Op
     }
     Some(PhysAddr((entry & pte::ADDR_MASK) + va.page_offset()))
 }
+// ANCHOR_END: user-phys
 
 impl UserMemory for Strict<'_> {
     fn ram(&self) -> &PhysMem {
@@ -52,6 +60,7 @@ impl UserMemory for Strict<'_> {
     }
 }
 
+// ANCHOR: each-chunk
 /// Walk `[va, va + len)` page by page, calling `f(phys, offset, chunk_len)`.
 fn each_chunk(
     mem: &mut dyn UserMemory,
@@ -73,7 +82,9 @@ fn each_chunk(
     }
     Ok(())
 }
+// ANCHOR_END: each-chunk
 
+// ANCHOR: copyin-copyout
 /// Copy `buf.len()` bytes from guest address `va` into `buf`.
 ///
 /// # Errors
@@ -96,6 +107,7 @@ pub fn copyout(mem: &mut dyn UserMemory, va: u64, data: &[u8]) -> Result<(), Efa
         ram.write(pa, &data[off..off + n])
     })
 }
+// ANCHOR_END: copyin-copyout
 
 /// Check that `[va, va + len)` is accessible user memory (writable if `write`), faulting
 /// pages in as needed, without copying anything.
@@ -116,6 +128,7 @@ pub fn read_u64(mem: &mut dyn UserMemory, va: u64) -> Result<u64, Efault> {
     Ok(u64::from_le_bytes(b))
 }
 
+// ANCHOR: copyinstr
 /// Copy a NUL-terminated string of at most `max` bytes (NUL excluded) from `va`.
 ///
 /// # Errors
@@ -138,6 +151,7 @@ pub fn copyinstr(mem: &mut dyn UserMemory, va: u64, max: usize) -> Result<Vec<u8
         at += chunk.len() as u64;
     }
 }
+// ANCHOR_END: copyinstr
 
 #[cfg(test)]
 mod tests {

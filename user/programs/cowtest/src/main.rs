@@ -43,6 +43,7 @@ fn first_difference(words: &[u64], seed: u64) -> Option<usize> {
 const PAGE_WORDS: usize = 4096 / 8;
 const STRIDE: usize = 8;
 
+// ANCHOR: child-work
 /// A child's work: check the parent's data, then write its own pattern into one page in
 /// `STRIDE` and check both what it wrote and that the rest is still the parent's. Its exit
 /// status: 0 fine, 1 the parent's data was wrong, 2 its own.
@@ -66,6 +67,7 @@ fn child_work(words: &mut [u64], seed: u64) -> i32 {
     }
     0
 }
+// ANCHOR_END: child-work
 
 /// Forks the two children, waits for them; true if both were fine.
 fn run_children(words: &mut [u64]) -> bool {

@@ -13,8 +13,14 @@
 //! - `codewrite SEED MB`: the same with a write to the program's own code.
 //! - `refcount SEED MB`: a child exits without touching anything; then the parent writes
 //!   all its memory (no copy is needed once it is the only owner).
+//! - `parentwrite SEED MB`: after fork the parent writes to pages it wrote before (its
+//!   machine still has them mapped writable unless fork invalidated them); the child,
+//!   told through a pipe, must still see the old data.
+//! - `protshare SEED`: a read-only page is shared at fork; the child makes it writable with
+//!   mprotect and writes; the parent's page must not change. (Not a graded test: a kernel
+//!   that copies at fork passes it too. The kernel's own tests use it.)
 //!
-//! System calls: mmap, fork, wait4, exit_group, write.
+//! System calls: mmap, mprotect, fork, pipe2, read, write, wait4, exit_group.
 
 #![no_std]
 #![no_main]
@@ -65,6 +71,7 @@ fn status_of(pid: i32) -> Result<WaitStatus, String> {
         .map_err(|e| format!("wait4: {}", e.name()))
 }
 
+// ANCHOR: cow-mode
 fn cow(seed: u64, mb: usize, kids: usize) -> Check {
     let mem = big(seed, mb)?;
     let mut pids = alloc::vec::Vec::new();
@@ -97,6 +104,7 @@ fn cow(seed: u64, mb: usize, kids: usize) -> Check {
     }
     Ok(())
 }
+// ANCHOR_END: cow-mode
 
 /// Let the other children run a little (they are all alive at once).
 fn time_pass() -> Result<(), sys::Errno> {
@@ -106,6 +114,7 @@ fn time_pass() -> Result<(), sys::Errno> {
     Ok(())
 }
 
+// ANCHOR: grow-mode
 /// One recursion step using about 4 KiB of stack.
 #[inline(never)]
 fn deep(depth: u32) -> u64 {
@@ -125,7 +134,9 @@ fn grow() -> Check {
     }
     Ok(())
 }
+// ANCHOR_END: grow-mode
 
+// ANCHOR: badgrow-mode
 fn dies_by_segv(what: &str, body: impl FnOnce() -> i32) -> Check {
     let pid = child(body)?;
     match status_of(pid)? {
@@ -144,6 +155,7 @@ fn badgrow() -> Check {
         0
     })
 }
+// ANCHOR_END: badgrow-mode
 
 fn nullkill(seed: u64, mb: usize) -> Check {
     let mem = big(seed, mb)?;
@@ -157,6 +169,7 @@ fn nullkill(seed: u64, mb: usize) -> Check {
     Ok(())
 }
 
+// ANCHOR: codewrite-mode
 fn codewrite(seed: u64, mb: usize) -> Check {
     let mem = big(seed, mb)?;
     dies_by_segv("a write to the program's code", || {
@@ -170,7 +183,9 @@ fn codewrite(seed: u64, mb: usize) -> Check {
     }
     Ok(())
 }
+// ANCHOR_END: codewrite-mode
 
+// ANCHOR: refcount-mode
 fn refcount(seed: u64, mb: usize) -> Check {
     let mem = big(seed, mb)?;
     let pid = child(|| 0)?;
@@ -187,6 +202,90 @@ fn refcount(seed: u64, mb: usize) -> Check {
     }
     if !same_as_seed(mem, seed) {
         return Err(String::from("the data changed"));
+    }
+    Ok(())
+}
+// ANCHOR_END: refcount-mode
+
+// ANCHOR: parentwrite-mode
+fn parentwrite(seed: u64, mb: usize) -> Check {
+    let mem = big(seed, mb)?;
+    let mut fds = [0i32; 2];
+    sys::pipe2(&mut fds, 0).map_err(|e| format!("pipe2: {}", e.name()))?;
+    let (mem_ptr, len) = (mem.as_mut_ptr(), mem.len());
+    let pid = child(move || {
+        let mut go = [0u8; 1];
+        if sys::read(fds[0], &mut go) != Ok(1) {
+            return 3;
+        }
+        // SAFETY: this child's own (copy-on-write) view of the parent's mapping.
+        let mine = unsafe { core::slice::from_raw_parts(mem_ptr, len) };
+        if same_as_seed(mine, seed) {
+            0
+        } else {
+            1
+        }
+    })?;
+    // Write into the first pages, which the parent wrote (and so mapped) before fork.
+    for page in mem.chunks_mut(PAGE).take(16) {
+        page[0] ^= 0xa5;
+    }
+    sys::write(fds[1], b"g").map_err(|e| format!("write: {}", e.name()))?;
+    let st = status_of(pid)?;
+    for page in mem.chunks_mut(PAGE).take(16) {
+        page[0] ^= 0xa5;
+    }
+    match st {
+        WaitStatus::Exited(0) => {}
+        WaitStatus::Exited(1) => {
+            return Err(String::from(
+                "the parent's write after fork reached the child",
+            ))
+        }
+        other => return Err(format!("the child ended with {other:?}")),
+    }
+    if !same_as_seed(mem, seed) {
+        return Err(String::from("the parent's own data changed"));
+    }
+    Ok(())
+}
+// ANCHOR_END: parentwrite-mode
+
+fn protshare(seed: u64) -> Check {
+    let flags = sys::MAP_PRIVATE | sys::MAP_ANONYMOUS;
+    // SAFETY: a fresh private mapping of one page, never unmapped.
+    let addr = unsafe { sys::mmap(0, PAGE, sys::PROT_READ | sys::PROT_WRITE, flags, -1, 0) }
+        .map_err(|e| format!("mmap: {}", e.name()))?;
+    // SAFETY: the page above, readable and writable until the mprotect below.
+    let page = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, PAGE) };
+    Stream::new(seed).fill(page);
+    // SAFETY: the page is ours; making it read-only only restricts access.
+    unsafe { sys::mprotect(addr, PAGE, sys::PROT_READ) }
+        .map_err(|e| format!("mprotect: {}", e.name()))?;
+    let pid = child(move || {
+        // SAFETY: the child's own view of the page; it makes it writable before writing.
+        if unsafe { sys::mprotect(addr, PAGE, sys::PROT_READ | sys::PROT_WRITE) }.is_err() {
+            return 3;
+        }
+        // SAFETY: now writable in this process.
+        let mine = unsafe { core::slice::from_raw_parts_mut(addr as *mut u8, PAGE) };
+        mine.fill(0);
+        if mine.iter().all(|&b| b == 0) {
+            0
+        } else {
+            1
+        }
+    })?;
+    let st = status_of(pid)?;
+    if !st.success() {
+        return Err(format!("the child ended with {st:?}"));
+    }
+    // SAFETY: still mapped, read-only here.
+    let page = unsafe { core::slice::from_raw_parts(addr as *const u8, PAGE) };
+    if !same_as_seed(page, seed) {
+        return Err(String::from(
+            "the child's write reached the parent's read-only page",
+        ));
     }
     Ok(())
 }
@@ -207,8 +306,10 @@ fn main(args: Args) -> i32 {
         "nullkill" => nullkill(seed, mb),
         "codewrite" => codewrite(seed, mb),
         "refcount" => refcount(seed, mb),
+        "parentwrite" => parentwrite(seed, mb),
+        "protshare" => protshare(seed),
         _ => Err(String::from(
-            "usage: faulttest cow|grow|badgrow|nullkill|codewrite|refcount SEED [MB] [KIDS]",
+            "usage: faulttest cow|grow|badgrow|nullkill|codewrite|refcount|parentwrite|protshare SEED [MB] [KIDS]",
         )),
     };
     match result {
