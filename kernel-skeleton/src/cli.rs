@@ -137,12 +137,14 @@ fn initrd(args: &Args) -> Result<Vec<u8>, (i32, String)> {
 
 fn run(args: Args) -> Result<i32, (i32, String)> {
     let initrd = initrd(&args)?;
+    // ANCHOR: init-argv
     let mut init: Vec<Vec<u8>> = args.init.iter().map(|a| a.clone().into_bytes()).collect();
     if init.is_empty() {
         init.push(b"/bin/init".to_vec());
     } else if !init[0].contains(&b'/') {
         init[0] = [b"/bin/".as_slice(), &init[0]].concat();
     }
+    // ANCHOR_END: init-argv
     let env: Vec<Vec<u8>> = if args.env.is_empty() {
         vec![b"PATH=/bin".to_vec(), b"HOME=/".to_vec()]
     } else {
@@ -173,6 +175,7 @@ fn run(args: Args) -> Result<i32, (i32, String)> {
         max_procs: args.max_procs as usize,
         boot_realtime_ns,
     };
+    // ANCHOR: boot-result
     match Kernel::boot(cfg) {
         Ok((code, leaks)) => {
             eprintln!("vkernel: {leaks}");
@@ -185,6 +188,7 @@ fn run(args: Args) -> Result<i32, (i32, String)> {
         Err(e @ KernelError::Initrd(_)) => Err((65, e.to_string())),
         Err(e @ KernelError::Machine(_)) => Err((71, e.to_string())),
     }
+    // ANCHOR_END: boot-result
 }
 
 /// Parse `args` (the first is the program name) and boot; returns the exit status.

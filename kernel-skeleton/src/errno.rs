@@ -27,6 +27,7 @@ macro_rules! errnos {
     };
 }
 
+// ANCHOR: errno-table
 errnos! {
     EPERM = 1, "Operation not permitted.";
     ENOENT = 2, "No such file or directory.";
@@ -64,6 +65,7 @@ errnos! {
     ENOTEMPTY = 39, "Directory not empty.";
     ELOOP = 40, "Too many levels of symbolic links.";
 }
+// ANCHOR_END: errno-table
 
 impl std::fmt::Display for Errno {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,10 +74,12 @@ impl std::fmt::Display for Errno {
 }
 
 impl Errno {
+    // ANCHOR: errno-return
     /// The value a system call returns for this error (`-errno`).
     pub fn as_return(self) -> i64 {
         -i64::from(self.0)
     }
+    // ANCHOR_END: errno-return
 }
 
 #[cfg(test)]

@@ -111,6 +111,7 @@ impl fmt::Display for Leaks {
     }
 }
 
+// ANCHOR: kernel-state
 /// The kernel's state, shared by the scheduler and every kernel thread.
 #[derive(Debug)]
 pub struct Kernel {
@@ -135,8 +136,10 @@ pub struct Kernel {
     /// The console is a terminal.
     pub console_is_tty: bool,
 }
+// ANCHOR_END: kernel-state
 
 impl Kernel {
+    // ANCHOR: boot
     /// Boot: build the machine, unpack the initrd, start init and schedule until it exits.
     /// Returns init's exit code (128 + signal if it was killed) and the leak report.
     ///
@@ -174,6 +177,7 @@ impl Kernel {
         let leaks = k.teardown_all();
         Ok((code, leaks))
     }
+    // ANCHOR_END: boot
 
     /// RAM.
     pub fn ram(&self) -> &PhysMem {
@@ -216,6 +220,7 @@ impl Kernel {
                 return Err(e.to_string());
             }
         };
+        // ANCHOR: init-process
         let pid = self
             .procs
             .borrow_mut()
@@ -238,9 +243,11 @@ impl Kernel {
                 .map_err(|e| e.to_string())?;
         }
         self.spawn(p, regs);
+        // ANCHOR_END: init-process
         Ok(())
     }
 
+    // ANCHOR: spawn
     /// Give `p` a kernel thread starting its trap loop with `regs`, and make it runnable.
     pub fn spawn(self: &Rc<Self>, p: Rc<Proc>, regs: vmspace::Regs) {
         let k = self.clone();
@@ -250,6 +257,7 @@ impl Kernel {
         self.procs.borrow_mut().insert(p.clone());
         self.sched.borrow_mut().enqueue(p.pid, Why::New);
     }
+    // ANCHOR_END: spawn
 
     /// Read a whole file (for exec).
     pub fn read_whole_file(
@@ -269,6 +277,7 @@ impl Kernel {
         Ok(buf)
     }
 
+    // ANCHOR: scheduler-loop
     /// The scheduler loop: run processes until init exits; returns init's exit code.
     fn schedule(self: &Rc<Self>) -> i32 {
         loop {
@@ -301,7 +310,9 @@ impl Kernel {
             }
         }
     }
+    // ANCHOR_END: scheduler-loop
 
+    // ANCHOR: sched-interrupt
     /// Handle a timer tick or device interrupt; `running` is the interrupted process.
     /// Returns `true` when that process should give up the CPU.
     pub fn interrupt(&self, t: Trap, running: Option<Pid>) -> bool {
@@ -325,7 +336,9 @@ impl Kernel {
             _ => false,
         }
     }
+    // ANCHOR_END: sched-interrupt
 
+    // ANCHOR: sched-wakeup
     /// Make every process sleeping on `chan` runnable.
     pub fn wakeup(&self, chan: Chan) {
         let procs = self.procs.borrow().all();
@@ -352,6 +365,7 @@ impl Kernel {
         p.state.set(State::Runnable);
         self.sched.borrow_mut().enqueue(p.pid, Why::Woken);
     }
+    // ANCHOR_END: sched-wakeup
 
     /// Drop a reference to an open file; when it was the last one, release the inode and
     /// wake whoever waits on a pipe end that just closed.
@@ -377,6 +391,7 @@ impl Kernel {
         }
     }
 
+    // ANCHOR: kernel-exit
     /// End process `p` with wait status `status`: free its memory and files, hand its
     /// children to init, wake its parent. The caller's kernel thread must return next.
     pub fn exit(&self, p: &Rc<Proc>, status: i32) {
@@ -403,6 +418,7 @@ impl Kernel {
             self.shutdown.set(Some(exit_code(status)));
         }
     }
+    // ANCHOR_END: kernel-exit
 
     /// Tear down every process left at shutdown and count what leaked.
     fn teardown_all(&self) -> Leaks {
@@ -426,6 +442,7 @@ impl Kernel {
     }
 }
 
+// ANCHOR: exit-code
 /// A wait status as a process exit code: the code, or 128 + the signal.
 pub fn exit_code(status: i32) -> i32 {
     if status & 0x7f == 0 {
@@ -434,6 +451,7 @@ pub fn exit_code(status: i32) -> i32 {
         128 + (status & 0x7f)
     }
 }
+// ANCHOR_END: exit-code
 
 /// Signal numbers (Linux values).
 pub mod signal {

@@ -45,6 +45,7 @@ impl Ctx<'_> {
         self.sleep_until(chan, None)
     }
 
+    // ANCHOR: sleep
     /// Sleep on `chan` until woken or until machine time `deadline` (ns).
     ///
     /// # Errors
@@ -64,6 +65,7 @@ impl Ctx<'_> {
             None => Ok(()),
         }
     }
+    // ANCHOR_END: sleep
 
     /// Give up the CPU but stay runnable.
     pub fn yield_cpu(&self, why: Why) {
@@ -86,6 +88,7 @@ impl Ctx<'_> {
         })
     }
 
+    // ANCHOR: user-copies
     /// Copy from user memory.
     ///
     /// # Errors
@@ -103,6 +106,7 @@ impl Ctx<'_> {
         self.with_mem(|m| uaccess::copyout(m, va, data))
             .map_err(efault)
     }
+    // ANCHOR_END: user-copies
 
     /// Copy a NUL-terminated string of at most `max` bytes from user memory.
     ///
@@ -143,6 +147,7 @@ fn efault(_: Efault) -> Errno {
     Errno::EFAULT
 }
 
+// ANCHOR: trap-run
 /// The life of a process's kernel thread: run user code and handle its traps until exit.
 pub fn user_main(k: &Rc<Kernel>, p: &Rc<Proc>, mut regs: Regs, y: &Yielder) {
     let cx = Ctx { k, p, y };
@@ -167,6 +172,8 @@ pub fn user_main(k: &Rc<Kernel>, p: &Rc<Proc>, mut regs: Regs, y: &Yielder) {
             }
             Err(e) => panic!("user_main: the machine failed for pid {}: {e}", p.pid),
         };
+        // ANCHOR_END: trap-run
+        // ANCHOR: trap-dispatch
         let kill = match trap {
             Trap::Syscall => match syscall::dispatch(&cx, &mut regs) {
                 Outcome::Return(v) => {
@@ -188,6 +195,7 @@ pub fn user_main(k: &Rc<Kernel>, p: &Rc<Proc>, mut regs: Regs, y: &Yielder) {
                 }
                 continue;
             }
+            // ANCHOR_END: trap-dispatch
             Trap::PageFault {
                 addr,
                 access,
@@ -225,6 +233,7 @@ pub fn user_main(k: &Rc<Kernel>, p: &Rc<Proc>, mut regs: Regs, y: &Yielder) {
                     }
                 }
             }
+            // ANCHOR: trap-exceptions
             Trap::GeneralProtection => {
                 report(&cx, &regs, "general protection fault");
                 signal::SIGSEGV
@@ -244,6 +253,7 @@ pub fn user_main(k: &Rc<Kernel>, p: &Rc<Proc>, mut regs: Regs, y: &Yielder) {
         };
         k.exit(p, wait_status::signaled(kill));
         return;
+        // ANCHOR_END: trap-exceptions
     }
 }
 

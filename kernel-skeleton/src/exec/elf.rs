@@ -9,6 +9,7 @@
 use goblin::elf::{header, program_header, Elf};
 use vmspace::layout::{PAGE_SIZE, USER_TOP};
 
+// ANCHOR: exec-error
 /// Why a file cannot be run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ExecError {
@@ -21,6 +22,7 @@ pub enum ExecError {
     /// Not enough memory to load it.
     NoMemory,
 }
+// ANCHOR_END: exec-error
 
 impl std::fmt::Display for ExecError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

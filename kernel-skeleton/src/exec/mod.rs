@@ -25,12 +25,14 @@ use crate::mm::space::AddressSpace;
 use crate::mm::vma::{Kind, Prot, Region, Regions};
 pub use elf::ExecError;
 
+// ANCHOR: stack-constants
 /// The top of the initial stack (just below the end of user space).
 pub const STACK_TOP: u64 = vmspace::layout::USER_TOP;
 /// Pages of stack mapped at exec.
 pub const STACK_PAGES: u64 = 16;
 /// How far the stack may grow down from [`STACK_TOP`].
 pub const STACK_LIMIT: u64 = 8 << 20;
+// ANCHOR_END: stack-constants
 
 /// A loaded program, ready to run.
 #[derive(Debug)]
@@ -45,6 +47,7 @@ pub struct Image {
     pub brk: u64,
 }
 
+// ANCHOR: load
 /// Load `bytes` with `argv` and `envp`.
 ///
 /// # Errors
@@ -72,7 +75,9 @@ pub fn load(
         }
     }
 }
+// ANCHOR_END: load
 
+// ANCHOR: fill-load
 #[allow(clippy::too_many_arguments)]
 fn fill(
     ram: &PhysMem,
@@ -88,6 +93,8 @@ fn fill(
         // Loaded writable so the kernel can copy the bytes in; permissions are fixed after.
         load::load_segment(ram, frames, space, bytes, seg)?;
     }
+    // ANCHOR_END: fill-load
+    // ANCHOR: fix-permissions
     for seg in &program.segments {
         let mut va = VirtAddr(seg.vaddr).page_floor();
         while va.0 < seg.vaddr + seg.mem_len {
@@ -104,6 +111,8 @@ fn fill(
             va = VirtAddr(va.0 + 4096);
         }
     }
+    // ANCHOR_END: fix-permissions
+    // ANCHOR: fill-stack
     let stack_bottom = VirtAddr(STACK_TOP - STACK_PAGES * 4096);
     space
         .map_zeroed(
@@ -128,6 +137,7 @@ fn fill(
     regs.rip = program.entry;
     regs.rsp = sp;
     Ok(regs)
+    // ANCHOR_END: fill-stack
 }
 
 /// The regions of a loaded program: one per segment (page-rounded) and the stack.

@@ -15,6 +15,7 @@ use vmspace::PhysMem;
 use crate::mm::pagetable::PageTable;
 use crate::mm::uaccess::{copyout, Efault, Strict};
 
+// ANCHOR: at
 /// The auxiliary vector keys the kernel provides.
 pub mod at {
     /// End of the vector.
@@ -40,7 +41,9 @@ pub mod at {
     /// Address of 16 random bytes.
     pub const RANDOM: u64 = 25;
 }
+// ANCHOR_END: at
 
+// ANCHOR: auxinfo
 /// What the auxiliary vector tells the program about itself.
 #[derive(Debug, Clone)]
 pub struct AuxInfo {
@@ -55,7 +58,9 @@ pub struct AuxInfo {
     /// The bytes `AT_RANDOM` points to.
     pub random: [u8; 16],
 }
+// ANCHOR_END: auxinfo
 
+// ANCHOR: build
 /// Write the initial stack below `top` (not below `limit`); returns the stack pointer.
 ///
 /// # Errors
@@ -77,3 +82,4 @@ pub fn build(
     let _ = (ram, pt, top, limit, argv, envp, info);
     todo!("lab vm: build")
 }
+// ANCHOR_END: build

@@ -61,6 +61,7 @@ pub const S_IFDIR: u32 = 0o040000;
 /// File-type bits of a regular file.
 pub const S_IFREG: u32 = 0o100000;
 
+// ANCHOR: entry
 /// One file or directory of an archive, borrowing its name and data from the archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Entry<'a> {
@@ -72,6 +73,7 @@ pub struct Entry<'a> {
     /// The file's contents (empty for a directory).
     pub data: &'a [u8],
 }
+// ANCHOR_END: entry
 
 impl Entry<'_> {
     /// Whether this entry is a directory.

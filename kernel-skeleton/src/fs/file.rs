@@ -27,6 +27,7 @@ use crate::errno::Errno;
 /// Descriptors per process: 0 to 63.
 pub const MAX_FDS: usize = 64;
 
+// ANCHOR: file-kind
 /// What an open file reads from and writes to. Cloning it clones the reference to
 /// the pipe, not an end: it does not count as a reader or writer.
 #[derive(Debug, Clone)]
@@ -40,6 +41,7 @@ pub enum FileKind {
     /// The write end of a pipe.
     PipeWriter(Rc<RefCell<Pipe>>),
 }
+// ANCHOR_END: file-kind
 
 /// One open file, shared by every descriptor `dup`ed or inherited from the one that
 /// opened it. Made by [`OpenFile::new`] only; do not replace `kind` afterwards (a pipe
@@ -166,6 +168,7 @@ pub fn drop_reference(file: FileRef) -> Option<Ino> {
     }
 }
 
+// ANCHOR: fd-table
 /// One used descriptor.
 #[derive(Debug, Clone)]
 struct Slot {
@@ -179,6 +182,7 @@ struct Slot {
 pub struct FdTable {
     slots: Vec<Option<Slot>>,
 }
+// ANCHOR_END: fd-table
 
 impl Default for FdTable {
     fn default() -> Self {
@@ -267,6 +271,7 @@ impl FdTable {
         self.install(new, file, cloexec)
     }
 
+    // ANCHOR: fd-fork-exec
     /// A copy for a forked child: the same open files (shared) and flags.
     pub fn fork_copy(&self) -> FdTable {
         FdTable {
@@ -278,6 +283,7 @@ impl FdTable {
     pub fn close_on_exec(&mut self) -> Vec<FileRef> {
         self.take_where(|slot| slot.cloexec)
     }
+    // ANCHOR_END: fd-fork-exec
 
     /// Close every descriptor (at exit), returning their references.
     pub fn take_all(&mut self) -> Vec<FileRef> {

@@ -17,6 +17,7 @@ use crate::sched::kthread::KThread;
 pub use crate::sched::policy::Pid;
 use crate::sched::Chan;
 
+// ANCHOR: state
 /// Where a process is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {
@@ -29,6 +30,7 @@ pub enum State {
     /// Exited; its status waits for the parent.
     Zombie,
 }
+// ANCHOR_END: state
 
 impl State {
     /// The one-letter name `ps` shows.
@@ -41,6 +43,7 @@ impl State {
     }
 }
 
+// ANCHOR: proc-struct
 /// A process.
 #[derive(Debug)]
 pub struct Proc {
@@ -71,6 +74,7 @@ pub struct Proc {
     /// Timer ticks it has run for.
     pub ticks: Cell<u64>,
 }
+// ANCHOR_END: proc-struct
 
 impl Proc {
     /// A new process in state `Runnable` with no memory, files or thread yet.
@@ -93,6 +97,7 @@ impl Proc {
     }
 }
 
+// ANCHOR: wait-status
 /// Linux wait-status encodings.
 pub mod wait_status {
     /// A normal exit with `code`.
@@ -105,6 +110,7 @@ pub mod wait_status {
         signal & 0x7f
     }
 }
+// ANCHOR_END: wait-status
 
 /// The process table.
 #[derive(Debug)]
@@ -125,6 +131,7 @@ impl ProcTable {
         }
     }
 
+    // ANCHOR: alloc-pid
     /// A fresh pid, or `None` when the table is full.
     pub fn alloc_pid(&mut self) -> Option<Pid> {
         if self.procs.len() >= self.limit {
@@ -134,6 +141,7 @@ impl ProcTable {
         self.next_pid += 1;
         Some(pid)
     }
+    // ANCHOR_END: alloc-pid
 
     /// Add a process.
     ///

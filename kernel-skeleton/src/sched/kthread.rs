@@ -29,6 +29,7 @@ impl std::fmt::Debug for KThread {
     }
 }
 
+// ANCHOR: kthread
 impl KThread {
     /// A thread that will run `body` when first resumed.
     ///
@@ -47,3 +48,4 @@ impl KThread {
         matches!(self.co.resume(()), CoroutineResult::Return(()))
     }
 }
+// ANCHOR_END: kthread

@@ -14,6 +14,7 @@ pub mod policy;
 
 pub use policy::{Mlfq, Pid, Policy, RoundRobin, Why};
 
+// ANCHOR: chan
 /// What a sleeping process waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Chan {
@@ -26,6 +27,7 @@ pub enum Chan {
     /// Only the clock (`nanosleep`).
     Clock,
 }
+// ANCHOR_END: chan
 
 /// Which policy to schedule with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +38,7 @@ pub enum PolicyKind {
     Mlfq,
 }
 
+// ANCHOR: policy-kind-build
 impl PolicyKind {
     /// A fresh policy of this kind.
     pub fn build(self) -> Box<dyn Policy> {
@@ -45,3 +48,4 @@ impl PolicyKind {
         }
     }
 }
+// ANCHOR_END: policy-kind-build

@@ -18,6 +18,7 @@ use std::collections::{HashMap, VecDeque};
 /// A process id.
 pub type Pid = u32;
 
+// ANCHOR: why
 /// Why a process is being queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {
@@ -30,7 +31,9 @@ pub enum Why {
     /// It gave up the CPU itself (`sched_yield`).
     Yielded,
 }
+// ANCHOR_END: why
 
+// ANCHOR: policy-trait
 /// A scheduling policy.
 pub trait Policy: std::fmt::Debug {
     /// A short name (`rr`, `mlfq`).
@@ -50,7 +53,9 @@ pub trait Policy: std::fmt::Debug {
         self.len() == 0
     }
 }
+// ANCHOR_END: policy-trait
 
+// ANCHOR: rr-struct
 /// Round robin: one FIFO queue, a quantum of `quantum` ticks.
 #[derive(Debug)]
 pub struct RoundRobin {
@@ -58,6 +63,7 @@ pub struct RoundRobin {
     quantum: u32,
     used: u32,
 }
+// ANCHOR_END: rr-struct
 
 impl RoundRobin {
     /// Round robin with a quantum of `quantum` ticks (at least 1).
@@ -75,6 +81,7 @@ impl Policy for RoundRobin {
         "rr"
     }
 
+    // ANCHOR: rr-holes
     fn enqueue(&mut self, pid: Pid, why: Why) {
         // Lab sched: append to the queue (a process must never be queued twice).
         // Naive until you write it: the same, without the check.
@@ -94,6 +101,7 @@ impl Policy for RoundRobin {
         let _ = pid;
         false
     }
+    // ANCHOR_END: rr-holes
 
     fn remove(&mut self, pid: Pid) {
         self.queue.retain(|&p| p != pid);
@@ -104,6 +112,7 @@ impl Policy for RoundRobin {
     }
 }
 
+// ANCHOR: mlfq-struct
 /// Levels of the multilevel feedback queue.
 const LEVELS: usize = 3;
 /// Quantum (ticks) of each level: short at the top, long at the bottom.
@@ -119,6 +128,7 @@ pub struct Mlfq {
     used: HashMap<Pid, u32>,
     ticks: u64,
 }
+// ANCHOR_END: mlfq-struct
 
 impl Mlfq {
     /// An empty MLFQ.
@@ -131,6 +141,7 @@ impl Mlfq {
         self.level.get(&pid).copied().unwrap_or(0)
     }
 
+    // ANCHOR: mlfq-boost
     fn boost(&mut self) {
         for l in 1..LEVELS {
             while let Some(p) = self.queues[l].pop_front() {
@@ -142,6 +153,7 @@ impl Mlfq {
         }
         self.used.clear();
     }
+    // ANCHOR_END: mlfq-boost
 }
 
 impl Policy for Mlfq {
@@ -149,6 +161,7 @@ impl Policy for Mlfq {
         "mlfq"
     }
 
+    // ANCHOR: mlfq-holes
     fn enqueue(&mut self, pid: Pid, why: Why) {
         // Lab sched: new processes start at the top level; one that used up its quantum
         // (`Why::Preempted`) sinks a level; woken and yielding ones keep theirs.
@@ -169,6 +182,7 @@ impl Policy for Mlfq {
         let _ = pid;
         false
     }
+    // ANCHOR_END: mlfq-holes
 
     fn remove(&mut self, pid: Pid) {
         for q in &mut self.queues {
@@ -187,6 +201,7 @@ impl Policy for Mlfq {
 mod tests {
     use super::*;
 
+    // ANCHOR: simulate
     /// Run `ticks` ticks of CPU-bound processes `pids` under `policy`; returns ticks used
     /// by each, in order.
     fn simulate(policy: &mut dyn Policy, pids: &[Pid], ticks: u32) -> Vec<u32> {
@@ -205,6 +220,7 @@ mod tests {
         }
         used
     }
+    // ANCHOR_END: simulate
 
     #[test]
     fn round_robin_shares_the_cpu_equally() {
@@ -220,6 +236,7 @@ mod tests {
         }
     }
 
+    // ANCHOR: test-sleepers-on-top
     #[test]
     fn mlfq_demotes_hogs_and_keeps_sleepers_on_top() {
         let mut m = Mlfq::new();
@@ -238,6 +255,7 @@ mod tests {
         assert_eq!(m.pick(), Some(1));
         assert!(m.pick().is_none());
     }
+    // ANCHOR_END: test-sleepers-on-top
 
     #[test]
     fn mlfq_boost_prevents_starvation() {

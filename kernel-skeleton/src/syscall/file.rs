@@ -196,6 +196,7 @@ fn write_file(cx: &Ctx<'_>, f: &FileRef, data: &[u8]) -> Result<usize, Errno> {
             of.offset += n as u64;
             Ok(n)
         }
+        // ANCHOR: pipe-write
         FileKind::PipeWriter(pipe) => {
             let id = pipe.borrow().id();
             let mut done = 0;
@@ -216,10 +217,12 @@ fn write_file(cx: &Ctx<'_>, f: &FileRef, data: &[u8]) -> Result<usize, Errno> {
             }
             Ok(done)
         }
+        // ANCHOR_END: pipe-write
         FileKind::PipeReader(_) => Err(Errno::EBADF),
     }
 }
 
+// ANCHOR: read
 /// `read(fd, buf, count)`.
 ///
 /// # Errors
@@ -233,6 +236,7 @@ pub fn read(cx: &Ctx<'_>, fd: u64, buf: u64, count: u64) -> SysResult {
     cx.copyout(buf, &kbuf[..n])?;
     Ok(n as i64)
 }
+// ANCHOR_END: read
 
 /// `write(fd, buf, count)`.
 ///

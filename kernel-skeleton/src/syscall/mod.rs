@@ -63,6 +63,7 @@ pub mod nr {
     pub const VK_PTDUMP: u64 = 1001;
 }
 
+// ANCHOR: outcome
 /// What the trap loop does after a system call.
 #[derive(Debug)]
 pub enum Outcome {
@@ -76,7 +77,9 @@ pub enum Outcome {
 
 /// A handler's result: a value for `rax`, or an error.
 pub type SysResult = Result<i64, Errno>;
+// ANCHOR_END: outcome
 
+// ANCHOR: dispatch-start
 /// Serve the system call in `regs`.
 pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
     let number = regs.rax;
@@ -85,6 +88,7 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
         nr::READ => file::read(cx, a[0], a[1], a[2]),
         nr::WRITE => file::write(cx, a[0], a[1], a[2]),
         nr::CLOSE => file::close(cx, a[0]),
+        // ANCHOR_END: dispatch-start
         nr::FSTAT => file::fstat(cx, a[0], a[1]),
         nr::LSEEK => file::lseek(cx, a[0], a[1], a[2]),
         nr::MMAP => mem::mmap(cx, a[0], a[1], a[2], a[3], a[4], a[5]),
@@ -98,23 +102,25 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
         nr::DUP => file::dup(cx, a[0]),
         nr::DUP2 => file::dup2(cx, a[0], a[1]),
         nr::NANOSLEEP => time::nanosleep(cx, a[0], a[1]),
-        nr::GETPID => Ok(i64::from(cx.p.pid)),
+        nr::GETPID => proc::getpid(cx),
         nr::CLONE => proc::clone(cx, regs, a[0], a[1]),
         nr::FORK | nr::VFORK => proc::fork(cx, regs),
+        // ANCHOR: dispatch-exec-exit
         nr::EXECVE => match proc::execve(cx, regs, a[0], a[1], a[2]) {
             Ok(new_regs) => return trace_outcome(cx, number, &a, Outcome::Exec(new_regs)),
             Err(e) => Err(e),
         },
         nr::EXIT | nr::EXIT_GROUP => {
-            let status = crate::proc::wait_status::exited(a[0] as i32);
+            let status = proc::exit(a[0]);
             return trace_outcome(cx, number, &a, Outcome::Exit(status));
         }
+        // ANCHOR_END: dispatch-exec-exit
         nr::WAIT4 => proc::wait4(cx, a[0], a[1], a[2]),
         nr::KILL => proc::kill(cx, a[0], a[1]),
         nr::UNAME => proc::uname(cx, a[0]),
         nr::GETCWD => file::getcwd(cx, a[0], a[1]),
         nr::CHDIR => file::chdir(cx, a[0]),
-        nr::GETPPID => Ok(i64::from(cx.p.parent.get())),
+        nr::GETPPID => proc::getppid(cx),
         nr::ARCH_PRCTL => proc::arch_prctl(cx, regs, a[0], a[1]),
         nr::GETDENTS64 => file::getdents64(cx, a[0], a[1], a[2]),
         nr::CLOCK_GETTIME => time::clock_gettime(cx, a[0], a[1]),
@@ -124,6 +130,7 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
         nr::UNLINKAT => file::unlinkat(cx, a[0], a[1], a[2]),
         nr::DUP3 => file::dup3(cx, a[0], a[1], a[2]),
         nr::PIPE2 => file::pipe2(cx, a[0], a[1]),
+        // ANCHOR: dispatch-end
         nr::VK_PROCS => proc::vk_procs(cx, a[0], a[1]),
         nr::VK_PTDUMP => mem::vk_ptdump(cx, a[0], a[1]),
         _ => Err(Errno::ENOSYS),
@@ -131,6 +138,7 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
     let value = result.unwrap_or_else(Errno::as_return);
     trace_outcome(cx, number, &a, Outcome::Return(value))
 }
+// ANCHOR_END: dispatch-end
 
 /// The name of a system call, for traces.
 pub fn name(number: u64) -> Option<&'static str> {

@@ -45,6 +45,7 @@ pub fn random_bytes(seed: u64) -> [u8; 16] {
 ///
 /// # Errors
 /// `EAGAIN` when the process table is full; `ENOMEM` when memory runs out.
+// ANCHOR: fork-start
 pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
     let k = cx.k;
     let pid = k.procs.borrow_mut().alloc_pid().ok_or(Errno::EAGAIN)?;
@@ -54,6 +55,7 @@ pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
     })?;
     let mut child_regs = regs.new_thread();
     child_regs.rax = 0;
+    // ANCHOR_END: fork-start
     let child_mm = {
         let mut parent_mm = cx.p.mm.borrow_mut();
         let parent_mm = parent_mm.as_mut().expect("fork: the parent has memory");
@@ -74,6 +76,7 @@ pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
             .map_err(|_| Errno::ENOMEM)?;
         child_mm
     };
+    // ANCHOR: fork-finish
     let child = Rc::new(Proc::new(
         pid,
         cx.p.pid,
@@ -85,6 +88,7 @@ pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
     k.spawn(child, child_regs);
     Ok(i64::from(pid))
 }
+// ANCHOR_END: fork-finish
 
 /// `clone(flags, stack, ...)` with fork semantics only (`SIGCHLD` and no sharing flags).
 ///
@@ -159,6 +163,7 @@ pub fn execve(cx: &Ctx<'_>, regs: &Regs, path: u64, argv: u64, envp: u64) -> Res
         ExecError::NoMemory => Errno::ENOMEM,
         _ => Errno::ENOEXEC,
     })?;
+    // ANCHOR: execve-commit
     let old =
         cx.p.mm
             .borrow_mut()
@@ -176,7 +181,9 @@ pub fn execve(cx: &Ctx<'_>, regs: &Regs, path: u64, argv: u64, envp: u64) -> Res
     *cx.p.name.borrow_mut() = base_name(&path);
     Ok(new_regs)
 }
+// ANCHOR_END: execve-commit
 
+// ANCHOR: wait4
 /// `wait4(pid, status, options, rusage)`: wait for a child to exit and reap it.
 ///
 /// # Errors
@@ -212,6 +219,7 @@ pub fn wait4(cx: &Ctx<'_>, pid: u64, status: u64, options: u64) -> SysResult {
         cx.sleep(Chan::Child(cx.p.pid))?;
     }
 }
+// ANCHOR_END: wait4
 
 /// `kill(pid, sig)`: SIGKILL, SIGTERM, SIGINT and SIGHUP end the process (no handlers
 /// exist); signal 0 only checks that it exists.
@@ -239,6 +247,7 @@ pub fn kill(cx: &Ctx<'_>, pid: u64, sig: u64) -> SysResult {
     {
         return Err(Errno::EINVAL);
     }
+    // ANCHOR: kill-mark
     let target = cx.k.procs.borrow().get(pid as Pid).ok_or(Errno::ESRCH)?;
     if sig == 0 || target.state.get() == State::Zombie {
         return Ok(0);
@@ -251,8 +260,26 @@ pub fn kill(cx: &Ctx<'_>, pid: u64, sig: u64) -> SysResult {
     }
     Ok(0)
 }
+// ANCHOR_END: kill-mark
 
-/// `sched_yield()`.
+/// `getpid()`: the caller's process id. Never fails.
+pub fn getpid(cx: &Ctx<'_>) -> SysResult {
+    Ok(i64::from(cx.p.pid))
+}
+
+/// `getppid()`: the parent's process id (1 once the parent has exited). Never fails.
+pub fn getppid(cx: &Ctx<'_>) -> SysResult {
+    Ok(i64::from(cx.p.parent.get()))
+}
+
+/// `exit(status)` and `exit_group(status)`: end the process (there are no threads, so both
+/// are the same); the low 8 bits of `status` reach the parent's `wait4`. Returns the wait
+/// status the trap loop records. Never fails and never returns to the program.
+pub fn exit(status: u64) -> i32 {
+    crate::proc::wait_status::exited(status as i32)
+}
+
+/// `sched_yield()`: give up the CPU; the process goes to the back of the run queue.
 pub fn sched_yield(cx: &Ctx<'_>) -> SysResult {
     cx.yield_cpu(Why::Yielded);
     Ok(0)
@@ -300,6 +327,7 @@ pub fn arch_prctl(cx: &Ctx<'_>, regs: &mut Regs, code: u64, addr: u64) -> SysRes
     }
 }
 
+// ANCHOR: vk-procs
 /// `vk_procs(buf, len)`: one line per process, `pid ppid state name`.
 ///
 /// # Errors
@@ -319,3 +347,4 @@ pub fn vk_procs(cx: &Ctx<'_>, buf: u64, len: u64) -> SysResult {
     cx.copyout(buf, &text.as_bytes()[..n])?;
     Ok(n as i64)
 }
+// ANCHOR_END: vk-procs

@@ -100,15 +100,20 @@ pub fn rows(root: &Path) -> Result<Vec<Row>, String> {
         }
         let doc = doc_comment(&sources[file], function)
             .ok_or_else(|| format!("syscall/{file}.rs: {function} has no doc comment"))?;
-        let (call, what, errors) = split_doc(&doc);
+        let (call, mut what, errors) = split_doc(&doc);
+        // A handler serving several calls (fork for vfork): the row keeps its own name.
+        let call = match call.split_once('(') {
+            Some((doc_name, args)) if doc_name != name => {
+                what = format!("as `{doc_name}`: {what}");
+                format!("{name}({args}")
+            }
+            Some(_) => call,
+            None => format!("{name}()"),
+        };
         rows.push(Row {
             number: *number,
             name: name.clone(),
-            call: if call.is_empty() {
-                format!("{name}()")
-            } else {
-                call
-            },
+            call,
             what,
             errors,
         });
@@ -160,10 +165,18 @@ fn split_doc(doc: &str) -> (String, String, String) {
         }
     }
     let (call, mut what) = match first.strip_prefix('`').and_then(|r| r.split_once('`')) {
-        Some((call, rest)) => (
-            call.to_string(),
-            rest.trim_start_matches([':', '.']).trim().to_string(),
-        ),
+        Some((call, rest)) => {
+            // "`exit(status)` and `exit_group(status)`: ..." documents two calls at once.
+            let rest = rest.trim_start();
+            let rest = match rest.strip_prefix("and `").and_then(|r| r.split_once('`')) {
+                Some((_, after)) => after,
+                None => rest,
+            };
+            (
+                call.to_string(),
+                rest.trim_start_matches([':', '.']).trim().to_string(),
+            )
+        }
         None => (String::new(), first.clone()),
     };
     for n in notes {
@@ -225,6 +238,8 @@ mod tests {
         assert_eq!(errors, "none");
         let (_, _, errors) = split_doc("`x()`.\n\n# Errors\nAs [`fork`].");
         assert_eq!(errors, "As `fork`.");
+        let (call, what, _) = split_doc("`exit(status)` and `exit_group(status)`: end it.");
+        assert_eq!((call.as_str(), what.as_str()), ("exit(status)", "end it."));
     }
 
     #[test]
@@ -251,6 +266,11 @@ mod tests {
         assert_eq!(read.call, "read(fd, buf, count)");
         assert!(read.errors.contains("EBADF"));
         assert!(rows.windows(2).all(|w| w[0].number < w[1].number));
+        let vfork = rows.iter().find(|r| r.name == "vfork").unwrap();
+        assert_eq!(vfork.call, "vfork()");
+        assert!(vfork.what.starts_with("as `fork`"), "{}", vfork.what);
+        let exit_group = rows.iter().find(|r| r.name == "exit_group").unwrap();
+        assert_eq!(exit_group.call, "exit_group(status)");
     }
 
     #[test]

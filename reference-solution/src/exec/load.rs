@@ -12,10 +12,13 @@ use crate::mm::frame::FrameAllocator;
 use crate::mm::space::AddressSpace;
 use crate::mm::uaccess::{self, Strict};
 
+// ANCHOR: written
 /// Flags of pages exec fills itself: writable while loading, and already accessed and
 /// dirty (the kernel wrote them), so the MMU maps writable ones writable at once.
 pub const WRITTEN: u64 = pte::WRITABLE | pte::ACCESSED | pte::DIRTY;
+// ANCHOR_END: written
 
+// ANCHOR: load-segment
 /// Map fresh pages for `seg` in `space` (flags [`WRITTEN`]) and copy the segment's file
 /// bytes from `bytes` into them; the rest of the segment stays zero.
 ///
@@ -39,3 +42,4 @@ pub fn load_segment(
         .expect("load_segment: the pages were just mapped");
     Ok(())
 }
+// ANCHOR_END: load-segment

@@ -13,6 +13,7 @@ use std::collections::{HashMap, VecDeque};
 /// A process id.
 pub type Pid = u32;
 
+// ANCHOR: why
 /// Why a process is being queued.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Why {
@@ -25,7 +26,9 @@ pub enum Why {
     /// It gave up the CPU itself (`sched_yield`).
     Yielded,
 }
+// ANCHOR_END: why
 
+// ANCHOR: policy-trait
 /// A scheduling policy.
 pub trait Policy: std::fmt::Debug {
     /// A short name (`rr`, `mlfq`).
@@ -45,7 +48,9 @@ pub trait Policy: std::fmt::Debug {
         self.len() == 0
     }
 }
+// ANCHOR_END: policy-trait
 
+// ANCHOR: rr-struct
 /// Round robin: one FIFO queue, a quantum of `quantum` ticks.
 #[derive(Debug)]
 pub struct RoundRobin {
@@ -53,6 +58,7 @@ pub struct RoundRobin {
     quantum: u32,
     used: u32,
 }
+// ANCHOR_END: rr-struct
 
 impl RoundRobin {
     /// Round robin with a quantum of `quantum` ticks (at least 1).
@@ -70,6 +76,7 @@ impl Policy for RoundRobin {
         "rr"
     }
 
+    // ANCHOR: rr-holes
     fn enqueue(&mut self, pid: Pid, _why: Why) {
         debug_assert!(
             !self.queue.contains(&pid),
@@ -87,6 +94,7 @@ impl Policy for RoundRobin {
         self.used += 1;
         self.used >= self.quantum
     }
+    // ANCHOR_END: rr-holes
 
     fn remove(&mut self, pid: Pid) {
         self.queue.retain(|&p| p != pid);
@@ -97,6 +105,7 @@ impl Policy for RoundRobin {
     }
 }
 
+// ANCHOR: mlfq-struct
 /// Levels of the multilevel feedback queue.
 const LEVELS: usize = 3;
 /// Quantum (ticks) of each level: short at the top, long at the bottom.
@@ -112,6 +121,7 @@ pub struct Mlfq {
     used: HashMap<Pid, u32>,
     ticks: u64,
 }
+// ANCHOR_END: mlfq-struct
 
 impl Mlfq {
     /// An empty MLFQ.
@@ -124,6 +134,7 @@ impl Mlfq {
         self.level.get(&pid).copied().unwrap_or(0)
     }
 
+    // ANCHOR: mlfq-boost
     fn boost(&mut self) {
         for l in 1..LEVELS {
             while let Some(p) = self.queues[l].pop_front() {
@@ -135,6 +146,7 @@ impl Mlfq {
         }
         self.used.clear();
     }
+    // ANCHOR_END: mlfq-boost
 }
 
 impl Policy for Mlfq {
@@ -142,6 +154,7 @@ impl Policy for Mlfq {
         "mlfq"
     }
 
+    // ANCHOR: mlfq-holes
     fn enqueue(&mut self, pid: Pid, why: Why) {
         let level = match why {
             Why::New => 0,
@@ -162,7 +175,7 @@ impl Policy for Mlfq {
 
     fn tick(&mut self, pid: Pid) -> bool {
         self.ticks += 1;
-        if self.ticks % BOOST_PERIOD == 0 {
+        if self.ticks.is_multiple_of(BOOST_PERIOD) {
             self.boost();
         }
         let level = self.level_of(pid);
@@ -172,6 +185,7 @@ impl Policy for Mlfq {
         let better_waiting = self.queues[..level].iter().any(|q| !q.is_empty());
         *used >= QUANTA[level] || better_waiting
     }
+    // ANCHOR_END: mlfq-holes
 
     fn remove(&mut self, pid: Pid) {
         for q in &mut self.queues {
@@ -190,6 +204,7 @@ impl Policy for Mlfq {
 mod tests {
     use super::*;
 
+    // ANCHOR: simulate
     /// Run `ticks` ticks of CPU-bound processes `pids` under `policy`; returns ticks used
     /// by each, in order.
     fn simulate(policy: &mut dyn Policy, pids: &[Pid], ticks: u32) -> Vec<u32> {
@@ -208,6 +223,7 @@ mod tests {
         }
         used
     }
+    // ANCHOR_END: simulate
 
     #[test]
     fn round_robin_shares_the_cpu_equally() {
@@ -223,6 +239,7 @@ mod tests {
         }
     }
 
+    // ANCHOR: test-sleepers-on-top
     #[test]
     fn mlfq_demotes_hogs_and_keeps_sleepers_on_top() {
         let mut m = Mlfq::new();
@@ -241,6 +258,7 @@ mod tests {
         assert_eq!(m.pick(), Some(1));
         assert!(m.pick().is_none());
     }
+    // ANCHOR_END: test-sleepers-on-top
 
     #[test]
     fn mlfq_boost_prevents_starvation() {

@@ -156,7 +156,7 @@ impl Builder {
     /// Zeros up to the next multiple of 4 bytes (entries start 4-aligned, so aligning
     /// the archive aligns within the entry too).
     fn pad(&mut self) {
-        while self.out.len() % 4 != 0 {
+        while !self.out.len().is_multiple_of(4) {
             self.out.push(0);
         }
     }
@@ -180,6 +180,7 @@ pub fn default_image() -> Vec<u8> {
 /// (the kernel's `--file` option does).
 ///
 /// Panics if a program's ELF file cannot be read (the build script made them all).
+// ANCHOR: default-builder
 pub fn default_builder() -> Builder {
     let mut image = Builder::new();
     image.add_dir("/bin", 0o755);
@@ -194,3 +195,4 @@ pub fn default_builder() -> Builder {
         .add_dir("/tmp", 0o1777);
     image
 }
+// ANCHOR_END: default-builder

@@ -47,6 +47,7 @@ unsafe extern "Rust" {
     fn __vkrt_main(args: Args) -> i32;
 }
 
+// ANCHOR: start-rust
 /// The Rust half of `_start`: parse the initial stack at `sp`, run `main`, exit.
 ///
 /// # Safety
@@ -62,3 +63,4 @@ pub unsafe extern "C" fn start_rust(sp: *const usize) -> ! {
     let status = unsafe { __vkrt_main(args) };
     sys::exit_group(status)
 }
+// ANCHOR_END: start-rust

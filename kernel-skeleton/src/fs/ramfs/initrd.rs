@@ -12,6 +12,7 @@ use crate::errno::Errno;
 use crate::fs::cpio::{self, CpioError};
 
 impl RamFs {
+    // ANCHOR: from-cpio
     /// A file system holding the directories and regular files of a newc archive
     /// (other entry types are skipped). Missing parent directories are created with
     /// mode 0o755; a later entry for an existing file replaces its contents.
@@ -23,6 +24,7 @@ impl RamFs {
         fs.add_cpio(bytes)?;
         Ok(fs)
     }
+    // ANCHOR_END: from-cpio
 
     /// Add the directories and regular files of a newc archive to this file system,
     /// as [`RamFs::from_cpio`] does. Nothing is added if the archive is malformed; an

@@ -10,6 +10,7 @@
 use vkrt::io::Lossy;
 use vkrt::{println, Args};
 
+// ANCHOR: hello
 vkrt::entry!(main);
 
 fn main(args: Args) -> i32 {
@@ -19,3 +20,4 @@ fn main(args: Args) -> i32 {
     }
     args.get_str(1).and_then(|s| s.parse().ok()).unwrap_or(0)
 }
+// ANCHOR_END: hello

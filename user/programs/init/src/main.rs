@@ -52,6 +52,7 @@ fn spawn(argv: &[&[u8]]) -> Result<i32, Errno> {
     sys::exit_group(127)
 }
 
+// ANCHOR: reap
 /// Reaps children until `main_pid` has exited; returns its status as a shell would.
 fn reap_until(main_pid: i32) -> i32 {
     loop {
@@ -65,6 +66,7 @@ fn reap_until(main_pid: i32) -> i32 {
         }
     }
 }
+// ANCHOR_END: reap
 
 fn main(args: Args) -> i32 {
     let mut argv: Vec<&[u8]> = args.iter().skip(1).collect();

@@ -38,6 +38,7 @@ fn ms_now() -> i128 {
     time::monotonic().as_nanos() / 1_000_000
 }
 
+// ANCHOR: hogs
 /// Start `n` children that burn CPU for `ms` ms; returns their pids.
 fn hogs(n: usize, ms: u64) -> Result<Vec<i32>, String> {
     let mut pids = Vec::new();
@@ -58,6 +59,7 @@ fn hogs(n: usize, ms: u64) -> Result<Vec<i32>, String> {
     }
     Ok(pids)
 }
+// ANCHOR_END: hogs
 
 fn stop(pids: &[i32]) {
     for &p in pids {
@@ -111,6 +113,7 @@ fn sleep_ms(ms: u64) -> Result<(), String> {
     time::sleep(Timespec::from_millis(ms)).map_err(|e| format!("nanosleep: {}", e.name()))
 }
 
+// ANCHOR: latency
 fn latency(n: usize, ms: u64) -> Check {
     let pids = hogs(n, 60_000)?;
     let mut worst: i128 = 0;
@@ -127,6 +130,7 @@ fn latency(n: usize, ms: u64) -> Check {
     stop(&pids);
     Ok(format!("latency max {worst}"))
 }
+// ANCHOR_END: latency
 
 fn order(seed: u64, n_hogs: usize) -> Check {
     let pids = hogs(n_hogs, 60_000)?;
@@ -219,6 +223,7 @@ fn pingpong(pairs: usize, rounds: u64, n_hogs: usize) -> Check {
     Ok(format!("pingpong ok {:016x}", checksum(1, 8)))
 }
 
+// ANCHOR: yield
 fn yield_(n_hogs: usize) -> Check {
     let pids = hogs(n_hogs, 60_000)?;
     for _ in 0..100 {
@@ -227,6 +232,7 @@ fn yield_(n_hogs: usize) -> Check {
     stop(&pids);
     Ok(format!("yield ok {:016x}", checksum(1, 8)))
 }
+// ANCHOR_END: yield
 
 fn main(args: Args) -> i32 {
     let num = |i: usize, default: u64| {

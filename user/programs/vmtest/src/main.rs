@@ -11,6 +11,8 @@
 //! - `args SEED`: execs itself with 100 seeded arguments and an environment; the new
 //!   program checks them and its auxiliary vector.
 //! - `bss SEED`: a 1 MiB zeroed array and initialised data, then seeded writes over them.
+//! - `dump`: no check; prints this process's page-table dump as `vk_ptdump` returns it
+//!   (to look at a real page table: `vkernel -- /bin/vmtest dump`).
 //!
 //! System calls: mmap, munmap, vk_ptdump (1001), read, write, pipe2, fork, wait4,
 //! execve, openat, getcwd, clock_gettime, exit_group.
@@ -48,13 +50,28 @@ fn errno_is(what: &str, r: Result<usize, Errno>, want: Errno) -> Result<(), Stri
     }
 }
 
-/// The kernel's page-table dump: (virtual address, flags) per present page.
-fn ptdump() -> Result<Vec<(usize, String)>, String> {
+// ANCHOR: ptdump-bytes
+/// The kernel's page-table dump as it comes: one line per present page.
+fn ptdump_bytes() -> Result<Vec<u8>, String> {
     let mut buf = alloc::vec![0u8; 256 * 1024];
     // SAFETY: vk_ptdump writes at most `len` bytes into the buffer we pass.
     let n = unsafe { sys::syscall2(1001, buf.as_mut_ptr() as usize, buf.len()) };
     let n = sys::check(n).map_err(|e| format!("vk_ptdump: {}", e.name()))?;
-    let text = core::str::from_utf8(&buf[..n]).map_err(|_| String::from("dump is not text"))?;
+    buf.truncate(n);
+    Ok(buf)
+}
+// ANCHOR_END: ptdump-bytes
+
+/// `dump`: print the page-table dump unparsed.
+fn dump() -> Result<(), String> {
+    let text = ptdump_bytes()?;
+    vkrt::io::write_all(1, &text).map_err(|e| format!("write: {}", e.name()))
+}
+
+/// The kernel's page-table dump: (virtual address, flags) per present page.
+fn ptdump() -> Result<Vec<(usize, String)>, String> {
+    let buf = ptdump_bytes()?;
+    let text = core::str::from_utf8(&buf).map_err(|_| String::from("dump is not text"))?;
     let mut out = Vec::new();
     for line in text.lines() {
         let mut parts = line.split(' ');
@@ -105,6 +122,7 @@ fn layout(seed: u64) -> Check {
         let page = unsafe { core::slice::from_raw_parts((addr + p * PAGE) as *const u8, PAGE) };
         h = fnv1a(h, page);
     }
+    // ANCHOR: layout-checks
     let dump = ptdump()?;
     let mine: Vec<&(usize, String)> = dump
         .iter()
@@ -138,10 +156,12 @@ fn layout(seed: u64) -> Check {
             .any(|(va, _)| *va >= addr && *va < addr + pages * PAGE),
         || String::from("pages still in the dump after munmap"),
     )?;
+    // ANCHOR_END: layout-checks
     Ok(h)
 }
 
 fn efault(seed: u64) -> Check {
+    // ANCHOR: wild-pointers
     let wild = [
         0usize,
         0x10,
@@ -167,6 +187,7 @@ fn efault(seed: u64) -> Check {
         errno_is(&format!("clock_gettime into {p:#x}"), c, Errno::EFAULT)?;
         errno_is(&format!("pipe2 into {p:#x}"), f, Errno::EFAULT)?;
     }
+    // ANCHOR_END: wild-pointers
     // Reading into read-only memory (our own code) must fail too, and lose no data.
     let mut fds = [0i32; 2];
     sys::pipe2(&mut fds, 0).map_err(|e| format!("pipe2: {}", e.name()))?;
@@ -258,24 +279,33 @@ fn args_parent(seed: u64) -> Check {
         format!("{seed}").into_bytes()
     ];
     argv.extend(seeded_words(seed));
-    let env = [format!("VMSEED={seed}").into_bytes(), b"PATH=/bin".to_vec()];
-    match sys::fork().map_err(|e| format!("fork: {}", e.name()))? {
-        0 => {
-            let e = process::exec(me, &argv, &env);
-            println!("args FAILED: exec: {}", e.name());
-            sys::exit_group(1)
+    // Twice: the second time one more environment string of 16 bytes (with its NUL) and
+    // its pointer move everything by 24 bytes, so a kernel that forgets to align the
+    // stack is caught by one of the two runs, whatever the seed.
+    for pad in [false, true] {
+        let mut env = alloc::vec![format!("VMSEED={seed}").into_bytes(), b"PATH=/bin".to_vec()];
+        if pad {
+            env.push(b"PAD=0123456789a".to_vec());
         }
-        pid => {
-            let (_, status) =
-                process::wait(pid as i32).map_err(|e| format!("wait4: {}", e.name()))?;
-            ensure(status.success(), || {
-                format!("the exec'd program ended with {status:?}")
-            })?;
-            Err(String::new())
+        match sys::fork().map_err(|e| format!("fork: {}", e.name()))? {
+            0 => {
+                let e = process::exec(me, &argv, &env);
+                println!("args FAILED: exec: {}", e.name());
+                sys::exit_group(1)
+            }
+            pid => {
+                let (_, status) =
+                    process::wait(pid as i32).map_err(|e| format!("wait4: {}", e.name()))?;
+                ensure(status.success(), || {
+                    format!("the exec'd program ended with {status:?}")
+                })?;
+            }
         }
     }
+    Err(String::new())
 }
 
+// ANCHOR: args-check
 fn args_child(args: &Args, seed: u64) -> Check {
     let want = seeded_words(seed);
     ensure(args.len() == 3 + want.len(), || {
@@ -306,7 +336,9 @@ fn args_child(args: &Args, seed: u64) -> Check {
     })?;
     Ok(checksum(seed, 6400))
 }
+// ANCHOR_END: args-check
 
+// ANCHOR: bss
 static mut ZEROED: [u8; 1 << 20] = [0; 1 << 20];
 static mut INITIALISED: [u32; 8] = [3, 1, 4, 1, 5, 9, 2, 6];
 
@@ -328,9 +360,19 @@ fn bss(seed: u64) -> Check {
     Stream::new(seed).fill(zeroed);
     Ok(fnv1a(FNV_OFFSET, zeroed))
 }
+// ANCHOR_END: bss
 
 fn main(args: Args) -> i32 {
     let mode = args.get_str(1).unwrap_or("");
+    if mode == "dump" {
+        return match dump() {
+            Ok(()) => 0,
+            Err(why) => {
+                println!("dump FAILED: {why}");
+                1
+            }
+        };
+    }
     let seed: u64 = args.get_str(2).and_then(|s| s.parse().ok()).unwrap_or(1);
     let result = match mode {
         "layout" => layout(seed),
@@ -343,7 +385,7 @@ fn main(args: Args) -> i32 {
         "argscheck" => args_child(&args, seed),
         "bss" => bss(seed),
         _ => {
-            println!("usage: vmtest layout|efault|copy|args|bss SEED [N]");
+            println!("usage: vmtest layout|efault|copy|args|bss SEED [N] | vmtest dump");
             return 2;
         }
     };

@@ -36,6 +36,7 @@ pub use fs::*;
 pub use proc::*;
 pub use vm::*;
 
+// ANCHOR: check
 /// Turns a raw `rax` into a `Result`: `-4095..=-1` is an error number, anything else a
 /// value.
 #[inline]
@@ -46,6 +47,7 @@ pub fn check(ret: usize) -> Result<usize, Errno> {
         Ok(ret)
     }
 }
+// ANCHOR_END: check
 
 /// System call `n` with no arguments; returns the raw `rax`.
 ///
@@ -95,6 +97,7 @@ pub unsafe fn syscall2(n: usize, a1: usize, a2: usize) -> usize {
     ret
 }
 
+// ANCHOR: syscall3
 /// System call `n` with three arguments; returns the raw `rax`.
 ///
 /// # Safety
@@ -109,6 +112,7 @@ pub unsafe fn syscall3(n: usize, a1: usize, a2: usize, a3: usize) -> usize {
     }
     ret
 }
+// ANCHOR_END: syscall3
 
 /// System call `n` with four arguments (the fourth goes in `r10`, not `rcx`).
 ///

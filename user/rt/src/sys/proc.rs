@@ -295,9 +295,11 @@ pub fn uname(buf: &mut Utsname) -> Result<usize, Errno> {
     check(unsafe { syscall1(nr::UNAME, buf as *mut Utsname as usize) })
 }
 
+// ANCHOR: vk-procs
 /// The vkernel's process list (call 1000): writes lines `<pid> <ppid> <state> <name>\n`
 /// into `buf` and returns the number of bytes written. Linux answers `ENOSYS`.
 pub fn vk_procs(buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     check(unsafe { syscall2(nr::VK_PROCS, buf.as_mut_ptr() as usize, buf.len()) })
 }
+// ANCHOR_END: vk-procs
