@@ -63,7 +63,9 @@ fn user_path(cx: &Ctx<'_>, ptr: u64) -> Result<Vec<u8>, Errno> {
     Ok(path)
 }
 
-/// `openat(dirfd, path, flags, mode)`.
+/// `openat(dirfd, path, flags, mode)`: open a file or directory of the RAM file system;
+/// `O_CREAT`, `O_EXCL`, `O_TRUNC`, `O_APPEND`, `O_DIRECTORY` and `O_CLOEXEC` are honoured,
+/// `mode` is ignored (there are no permissions).
 ///
 /// # Errors
 /// `EFAULT`, `ENOENT`, `EEXIST`, `EISDIR`, `ENOTDIR`, `ENAMETOOLONG`, `EMFILE`, `EINVAL`.
@@ -120,7 +122,7 @@ pub fn openat(cx: &Ctx<'_>, dirfd: u64, path: u64, flags: u64, mode: u64) -> Sys
     }
 }
 
-/// `close(fd)`.
+/// `close(fd)`: free the descriptor; the open file goes when its last descriptor does.
 ///
 /// # Errors
 /// `EBADF`.
@@ -223,7 +225,8 @@ fn write_file(cx: &Ctx<'_>, f: &FileRef, data: &[u8]) -> Result<usize, Errno> {
 }
 
 // ANCHOR: read
-/// `read(fd, buf, count)`.
+/// `read(fd, buf, count)`: from a file, a pipe (blocking until data or end of file) or
+/// the console.
 ///
 /// # Errors
 /// `EBADF`, `EFAULT`, `EISDIR`, `EINTR`.
@@ -238,7 +241,7 @@ pub fn read(cx: &Ctx<'_>, fd: u64, buf: u64, count: u64) -> SysResult {
 }
 // ANCHOR_END: read
 
-/// `write(fd, buf, count)`.
+/// `write(fd, buf, count)`: to a file, a pipe (blocking while it is full) or the console.
 ///
 /// # Errors
 /// `EBADF`, `EFAULT`, `EPIPE`, `EFBIG`, `ENOSPC`, `EINTR`.
@@ -302,7 +305,7 @@ fn vectored(
     Ok(total)
 }
 
-/// `readv(fd, iov, count)`.
+/// `readv(fd, iov, count)`: `read` into several buffers.
 ///
 /// # Errors
 /// As `read`, and `EINVAL` for too many vectors.
@@ -310,7 +313,7 @@ pub fn readv(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
     vectored(cx, fd, iov, count, read)
 }
 
-/// `writev(fd, iov, count)`.
+/// `writev(fd, iov, count)`: `write` from several buffers.
 ///
 /// # Errors
 /// As `write`, and `EINVAL` for too many vectors.
@@ -318,7 +321,8 @@ pub fn writev(cx: &Ctx<'_>, fd: u64, iov: u64, count: u64) -> SysResult {
     vectored(cx, fd, iov, count, write)
 }
 
-/// `lseek(fd, offset, whence)`.
+/// `lseek(fd, offset, whence)`: move the offset of a file (`SEEK_SET`, `SEEK_CUR`,
+/// `SEEK_END`).
 ///
 /// # Errors
 /// `EBADF`, `ESPIPE` (pipes, console), `EINVAL` (bad whence or negative result).
@@ -353,7 +357,7 @@ fn stat_of(cx: &Ctx<'_>, f: &FileRef) -> Result<[u8; 144], Errno> {
     })
 }
 
-/// `fstat(fd, statbuf)`.
+/// `fstat(fd, statbuf)`: the type and size of an open file, in Linux's `struct stat`.
 ///
 /// # Errors
 /// `EBADF`, `EFAULT`.
@@ -364,7 +368,8 @@ pub fn fstat(cx: &Ctx<'_>, fd: u64, statbuf: u64) -> SysResult {
     Ok(0)
 }
 
-/// `newfstatat(dirfd, path, statbuf, flags)`.
+/// `newfstatat(dirfd, path, statbuf, flags)`: `fstat` by path (`AT_EMPTY_PATH` stats
+/// `dirfd` itself).
 ///
 /// # Errors
 /// `EFAULT`, `ENOENT`, `ENOTDIR`, `EBADF`, `EINVAL` for unknown flags.
@@ -419,7 +424,7 @@ pub fn getdents64(cx: &Ctx<'_>, fd: u64, buf: u64, count: u64) -> SysResult {
     Ok(out.len() as i64)
 }
 
-/// `dup(fd)`.
+/// `dup(fd)`: the lowest free descriptor, sharing `fd`'s open file and offset.
 ///
 /// # Errors
 /// `EBADF`, `EMFILE`.
@@ -443,7 +448,7 @@ fn replace_fd(cx: &Ctx<'_>, old: u64, new: u64, cloexec: Option<bool>) -> SysRes
     Ok(i64::from(r))
 }
 
-/// `dup2(old, new)`.
+/// `dup2(old, new)`: make `new` refer to `old`'s open file, closing what `new` was.
 ///
 /// # Errors
 /// `EBADF`.
@@ -451,7 +456,7 @@ pub fn dup2(cx: &Ctx<'_>, old: u64, new: u64) -> SysResult {
     replace_fd(cx, old, new, None)
 }
 
-/// `dup3(old, new, flags)`.
+/// `dup3(old, new, flags)`: `dup2` with `O_CLOEXEC` as the only flag.
 ///
 /// # Errors
 /// `EBADF`, `EINVAL` (same descriptors or unknown flags).
@@ -462,7 +467,8 @@ pub fn dup3(cx: &Ctx<'_>, old: u64, new: u64, flags: u64) -> SysResult {
     replace_fd(cx, old, new, Some(flags & O_CLOEXEC != 0))
 }
 
-/// `pipe2(fds, flags)`.
+/// `pipe2(fds, flags)`: a pipe; `fds[0]` reads, `fds[1]` writes. `O_CLOEXEC` is honoured;
+/// `O_NONBLOCK` is accepted and ignored (pipes always block).
 ///
 /// # Errors
 /// `EFAULT`, `EMFILE`, `EINVAL`.
@@ -492,7 +498,7 @@ pub fn pipe2(cx: &Ctx<'_>, fds: u64, flags: u64) -> SysResult {
     Ok(0)
 }
 
-/// `chdir(path)`.
+/// `chdir(path)`: change the current directory.
 ///
 /// # Errors
 /// `EFAULT`, `ENOENT`, `ENOTDIR`.
@@ -525,7 +531,7 @@ pub fn getcwd(cx: &Ctx<'_>, buf: u64, size: u64) -> SysResult {
     Ok(path.len() as i64)
 }
 
-/// `mkdirat(dirfd, path, mode)`.
+/// `mkdirat(dirfd, path, mode)`: make a directory (`mode` is ignored).
 ///
 /// # Errors
 /// `EFAULT`, `EEXIST`, `ENOENT`, `ENOTDIR`.

@@ -18,7 +18,9 @@ fn timespec_bytes(ns: u64) -> [u8; 16] {
     b
 }
 
-/// `clock_gettime(clock, tp)`.
+/// `clock_gettime(clock, tp)`: the monotonic clocks (time since boot), the real-time
+/// clocks (the host's time at boot plus machine time since) and the CPU-time clocks (the
+/// process's timer ticks times the tick period).
 ///
 /// # Errors
 /// `EINVAL` for an unknown clock, `EFAULT` for a bad pointer.
