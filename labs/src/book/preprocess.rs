@@ -421,8 +421,18 @@ fn check_lab_chapter(
             )),
         }
     }
+    // Headings with the same id: mdBook renames the second `id-1`, so a link (a hint)
+    // would land on the first one without anyone noticing.
+    let mut ids: BTreeSet<&str> = BTreeSet::new();
+    for h in heads {
+        if !ids.insert(h.id.as_str()) {
+            problems.push(format!(
+                "{where_}: two headings give the id \"{}\" (\"{}\"); rename one",
+                h.id, h.text
+            ));
+        }
+    }
     // The hints of the lab file link to headings of this chapter.
-    let ids: BTreeSet<&str> = heads.iter().map(|h| h.id.as_str()).collect();
     for test in &lab.tests {
         let Some(hint) = &test.hint else { continue };
         let target = hint.split(':').next().unwrap_or_default();
@@ -856,6 +866,10 @@ init = ["/bin/true"]
             (
                 "# Lab toy\n\nNothing yet.\n".to_string(),
                 "no {{#labtests toy}} and no exercises",
+            ),
+            (
+                GOOD.replace("## Questions\n", "## Questions\n### One\n"),
+                "two headings give the id \"one\"",
             ),
         ];
         for (chapter, expected) in cases {

@@ -223,7 +223,6 @@ fn pingpong(pairs: usize, rounds: u64, n_hogs: usize) -> Check {
     Ok(format!("pingpong ok {:016x}", checksum(1, 8)))
 }
 
-// ANCHOR: yield
 fn yield_(n_hogs: usize) -> Check {
     let pids = hogs(n_hogs, 60_000)?;
     for _ in 0..100 {
@@ -232,7 +231,6 @@ fn yield_(n_hogs: usize) -> Check {
     stop(&pids);
     Ok(format!("yield ok {:016x}", checksum(1, 8)))
 }
-// ANCHOR_END: yield
 
 fn main(args: Args) -> i32 {
     let num = |i: usize, default: u64| {
