@@ -170,6 +170,14 @@ fn build_kernel(features: &[String], label: &str) -> Result<PathBuf, String> {
         features.join(",")
     };
     eprintln!("labs: building the kernel ({shown}): cargo build --release -p vkernel");
+    // Builds with other features write the same target/release/vkernel: hold a lock from
+    // the build to the copy, so that two `labs` at once never copy each other's kernel.
+    let labs_dir = root().join("target").join("labs");
+    std::fs::create_dir_all(&labs_dir).map_err(|e| format!("{}: {e}", labs_dir.display()))?;
+    let lock = std::fs::File::create(labs_dir.join("build.lock"))
+        .map_err(|e| format!("{}: {e}", labs_dir.join("build.lock").display()))?;
+    lock.lock()
+        .map_err(|e| format!("locking {}: {e}", labs_dir.join("build.lock").display()))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Process::new(cargo);
     cmd.args(["build", "--release", "-p", "vkernel"])
@@ -192,6 +200,7 @@ fn build_kernel(features: &[String], label: &str) -> Result<PathBuf, String> {
     let copy = dir.join("vkernel");
     std::fs::copy(target.join("release").join("vkernel"), &copy)
         .map_err(|e| format!("copying the kernel: {e}"))?;
+    drop(lock);
     Ok(copy)
 }
 
@@ -439,7 +448,15 @@ fn boot_reference(args: &[String]) -> ExitCode {
         }
     };
     match Process::new(&kernel).args(args).status() {
-        Ok(st) => ExitCode::from(st.code().unwrap_or(128).clamp(0, 255) as u8),
+        Ok(st) => {
+            use std::os::unix::process::ExitStatusExt as _;
+            // As a shell reports it: 128 + N for a kernel killed by signal N.
+            let code = st
+                .code()
+                .or_else(|| st.signal().map(|n| 128 + n))
+                .unwrap_or(128);
+            ExitCode::from(code.clamp(0, 255) as u8)
+        }
         Err(e) => {
             eprintln!("labs: running {}: {e}", kernel.display());
             ExitCode::from(1)
