@@ -324,6 +324,8 @@ fn expand(content: &str, dir: &Path, sources: &Sources, where_: &str) -> (String
     }
     out.push_str(&content[last..]);
 
+    check_source_lines(content, sources, where_, &mut problems);
+
     // A chapter with exercises (or a test table) is a lab chapter: check its shape.
     let mut labs_here: BTreeSet<String> = exercises.iter().map(|e| e.lab.clone()).collect();
     labs_here.extend(labtests_here.iter().cloned());
@@ -444,6 +446,51 @@ fn check_lab_chapter(
                 "{}: the hint of test {} links to {target}, but the chapter has no heading with id \"{id}\"",
                 lab.path.display(),
                 test.name
+            ));
+        }
+    }
+}
+
+/// Quoted output names kernel lines (`kernel-skeleton/src/exec/load.rs:44:5` in a panic
+/// message, a backtrace, a gdb stop). Each must still be a line of code in that file, and
+/// a panic site must still panic there: edits above it (an anchor, say) move it, and the
+/// book must then be re-captured.
+fn check_source_lines(content: &str, sources: &Sources, where_: &str, problems: &mut Vec<String>) {
+    static LINE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(panicked at )?(kernel-skeleton/src/[A-Za-z0-9_/]+\.rs):(\d+)")
+            .expect("line regex")
+    });
+    for c in LINE.captures_iter(content) {
+        let file = &c[2];
+        let Ok(n) = c[3].parse::<usize>() else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(sources.root.join(file)) else {
+            problems.push(format!(
+                "{where_}: quotes {file}:{n}, but there is no {file}"
+            ));
+            continue;
+        };
+        let line = text.lines().nth(n.wrapping_sub(1)).unwrap_or("").trim();
+        if line.is_empty() || line.starts_with("//") {
+            problems.push(format!(
+                "{where_}: quotes {file}:{n}, which is no longer a line of code (re-capture the output)"
+            ));
+        } else if c.get(1).is_some()
+            && ![
+                "todo!",
+                "panic!",
+                "assert",
+                "expect",
+                "unwrap",
+                "unreachable!",
+                "unimplemented!",
+            ]
+            .iter()
+            .any(|p| line.contains(p))
+        {
+            problems.push(format!(
+                "{where_}: a panic quoted at {file}:{n}, but that line cannot panic now: {line:?} (re-capture the output)"
             ));
         }
     }
@@ -777,6 +824,12 @@ init = ["/bin/true"]
             "// ANCHOR: here\nfn f() {}\n// ANCHOR_END: here\n",
         )
         .unwrap();
+        std::fs::create_dir_all(root.join("kernel-skeleton/src")).unwrap();
+        std::fs::write(
+            root.join("kernel-skeleton/src/x.rs"),
+            "fn x() {\n    let a = 1;\n    // a comment\n    todo!(\"x\")\n}\n",
+        )
+        .unwrap();
         let sources = Sources::load(root, &root.join("book/src")).unwrap();
         let mut book = Book::new();
         book.push_item(mdbook_preprocessor::book::Chapter::new(
@@ -802,7 +855,11 @@ init = ["/bin/true"]
 
     #[test]
     fn a_good_lab_chapter_is_expanded() {
-        let (_dir, sources, mut book) = fixture(GOOD);
+        let good = GOOD.replace(
+            "Look.",
+            "panicked at kernel-skeleton/src/x.rs:4:5, from kernel-skeleton/src/x.rs:2",
+        );
+        let (_dir, sources, mut book) = fixture(&good);
         let problems = check(&mut book, &sources);
         assert!(problems.is_empty(), "{problems:#?}");
         let text = content(&book);
@@ -870,6 +927,14 @@ init = ["/bin/true"]
             (
                 GOOD.replace("## Questions\n", "## Questions\n### One\n"),
                 "two headings give the id \"one\"",
+            ),
+            (
+                GOOD.replace("Look.", "panicked at kernel-skeleton/src/x.rs:2:1"),
+                "a panic quoted at kernel-skeleton/src/x.rs:2",
+            ),
+            (
+                GOOD.replace("Look.", "at kernel-skeleton/src/x.rs:3"),
+                "kernel-skeleton/src/x.rs:3, which is no longer a line of code",
             ),
         ];
         for (chapter, expected) in cases {
