@@ -251,8 +251,8 @@ fn copy_for_handout(from: &Path, to: &Path) -> std::io::Result<usize> {
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
         let name = entry.file_name();
-        if NOT_HANDED_OUT.iter().any(|n| name == *n) {
-            continue;
+        if NOT_HANDED_OUT.iter().any(|n| name == *n) || entry.path().ends_with("book/build") {
+            continue; // the built book is output too
         }
         let kind = entry.file_type()?;
         if kind.is_dir() {
