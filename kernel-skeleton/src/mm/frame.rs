@@ -13,6 +13,7 @@ use vmspace::{Frame, PhysMem};
 pub struct FrameAllocator {
     free: Vec<u32>,
     refs: Vec<u16>,
+    allocated: u64,
 }
 
 impl FrameAllocator {
@@ -24,6 +25,7 @@ impl FrameAllocator {
         FrameAllocator {
             free,
             refs: vec![0; frames as usize],
+            allocated: 0,
         }
     }
 
@@ -36,6 +38,7 @@ impl FrameAllocator {
             "alloc: free frame {f} has references"
         );
         self.refs[f as usize] = 1;
+        self.allocated += 1;
         let frame = Frame(u64::from(f));
         ram.zero_frame(frame);
         Some(frame)
@@ -79,6 +82,11 @@ impl FrameAllocator {
     /// References to `frame` (0 = free).
     pub fn refs(&self, frame: Frame) -> u16 {
         self.refs[frame.0 as usize]
+    }
+
+    /// Frames handed out since boot (a count that only grows; `vk_allocs` reports it).
+    pub fn allocated_total(&self) -> u64 {
+        self.allocated
     }
 
     /// Frames handed out and not yet freed.

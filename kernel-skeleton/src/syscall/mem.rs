@@ -185,6 +185,14 @@ pub fn mprotect(cx: &Ctx<'_>, addr: u64, len: u64, prot: u64) -> SysResult {
     })
 }
 
+/// `vk_allocs()`: how many frames the kernel has allocated since boot, for every purpose
+/// (zeroed pages, copies, page tables). The count only grows, so a program can see whether
+/// some work allocated memory: lab fault's tests check that the last owner of a
+/// copy-on-write page writes it in place. Never fails.
+pub fn vk_allocs(cx: &Ctx<'_>) -> SysResult {
+    Ok(cx.k.frames.borrow().allocated_total() as i64)
+}
+
 // ANCHOR: vk-ptdump
 /// `vk_ptdump(buf, len)`: the caller's present user pages, one line each, in address
 /// order: `0x<va> <r|-><w|-><x|-> <a|-><d|-><c|->` (readable, writable, executable;

@@ -61,6 +61,8 @@ pub mod nr {
     pub const VK_PROCS: u64 = 1000;
     /// vkernel-specific: `vk_ptdump(buf, len)`, the caller's page table as text.
     pub const VK_PTDUMP: u64 = 1001;
+    /// vkernel-specific: `vk_allocs()`, frames allocated since boot.
+    pub const VK_ALLOCS: u64 = 1002;
 }
 
 // ANCHOR: outcome
@@ -133,6 +135,7 @@ pub fn dispatch(cx: &Ctx<'_>, regs: &mut Regs) -> Outcome {
         // ANCHOR: dispatch-end
         nr::VK_PROCS => proc::vk_procs(cx, a[0], a[1]),
         nr::VK_PTDUMP => mem::vk_ptdump(cx, a[0], a[1]),
+        nr::VK_ALLOCS => mem::vk_allocs(cx),
         _ => Err(Errno::ENOSYS),
     };
     let value = result.unwrap_or_else(Errno::as_return);
@@ -183,6 +186,7 @@ pub fn name(number: u64) -> Option<&'static str> {
         nr::PIPE2 => "pipe2",
         nr::VK_PROCS => "vk_procs",
         nr::VK_PTDUMP => "vk_ptdump",
+        nr::VK_ALLOCS => "vk_allocs",
         _ => return None,
     })
 }

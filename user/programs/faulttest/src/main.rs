@@ -12,7 +12,8 @@
 //!   SIGSEGV; the parent goes on with its data intact.
 //! - `codewrite SEED MB`: the same with a write to the program's own code.
 //! - `refcount SEED MB`: a child exits without touching anything; then the parent writes
-//!   all its memory (no copy is needed once it is the only owner).
+//!   all its memory, and `vk_allocs` must show (almost) no frame allocated while it did:
+//!   no copy is needed once it is the only owner.
 //! - `parentwrite SEED MB`: after fork the parent writes to pages it wrote before (its
 //!   machine still has them mapped writable unless fork invalidated them); the child,
 //!   told through a pipe, must still see the old data.
@@ -20,7 +21,7 @@
 //!   mprotect and writes; the parent's page must not change. (Not a graded test: a kernel
 //!   that copies at fork passes it too. The kernel's own tests use it.)
 //!
-//! System calls: mmap, mprotect, fork, pipe2, read, write, wait4, exit_group.
+//! System calls: mmap, mprotect, fork, pipe2, read, write, wait4, exit_group, vk_allocs.
 
 #![no_std]
 #![no_main]
@@ -194,8 +195,17 @@ fn refcount(seed: u64, mb: usize) -> Check {
         return Err(format!("the child ended with {st:?}"));
     }
     // The parent is the only owner again: writing everything needs no new frame.
+    let before = sys::vk_allocs().map_err(|e| format!("vk_allocs: {}", e.name()))?;
     for page in mem.chunks_mut(PAGE) {
         page[0] ^= 0x55;
+    }
+    let copies = sys::vk_allocs().map_err(|e| format!("vk_allocs: {}", e.name()))? - before;
+    // A few frames for the kernel's own needs are fine; a copy per page is not.
+    if copies > 64 {
+        return Err(format!(
+            "writing {} pages as their last owner allocated {copies} frames: no copy was needed",
+            mem.len() / PAGE
+        ));
     }
     for page in mem.chunks_mut(PAGE) {
         page[0] ^= 0x55;

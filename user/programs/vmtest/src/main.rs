@@ -55,7 +55,7 @@ fn errno_is(what: &str, r: Result<usize, Errno>, want: Errno) -> Result<(), Stri
 fn ptdump_bytes() -> Result<Vec<u8>, String> {
     let mut buf = alloc::vec![0u8; 256 * 1024];
     // SAFETY: vk_ptdump writes at most `len` bytes into the buffer we pass.
-    let n = unsafe { sys::syscall2(1001, buf.as_mut_ptr() as usize, buf.len()) };
+    let n = unsafe { sys::syscall2(sys::nr::VK_PTDUMP, buf.as_mut_ptr() as usize, buf.len()) };
     let n = sys::check(n).map_err(|e| format!("vk_ptdump: {}", e.name()))?;
     buf.truncate(n);
     Ok(buf)

@@ -223,3 +223,7 @@ pub const GETSOCKOPT: usize = 55;
 // The vkernel's own calls, outside Linux's range (Linux answers ENOSYS).
 /// `vk_procs(buf, len)`: one line per process, `<pid> <ppid> <state> <name>\n`.
 pub const VK_PROCS: usize = 1000;
+/// `vk_ptdump(buf, len)`: the caller's present pages, one line each.
+pub const VK_PTDUMP: usize = 1001;
+/// `vk_allocs()`: frames the kernel has allocated since boot.
+pub const VK_ALLOCS: usize = 1002;

@@ -12,7 +12,7 @@
 //! unsafe { sys::munmap(addr, len) }?;
 //! ```
 
-use super::{check, nr, syscall1, syscall2, syscall3, syscall6, Errno};
+use super::{check, nr, syscall0, syscall1, syscall2, syscall3, syscall6, Errno};
 
 /// Pages may not be accessed.
 pub const PROT_NONE: i32 = 0;
@@ -89,4 +89,11 @@ pub unsafe fn mprotect(addr: usize, len: usize, prot: i32) -> Result<usize, Errn
 pub unsafe fn brk(addr: usize) -> Result<usize, Errno> {
     // SAFETY: forwarded to the caller.
     check(unsafe { syscall1(nr::BRK, addr) })
+}
+
+/// How many frames the vkernel has allocated since boot (call 1002; a count that only
+/// grows). Linux answers `ENOSYS`.
+pub fn vk_allocs() -> Result<usize, Errno> {
+    // SAFETY: the call takes no arguments and touches no memory of ours.
+    check(unsafe { syscall0(nr::VK_ALLOCS) })
 }
