@@ -198,7 +198,11 @@ fn build_kernel(features: &[String], label: &str) -> Result<PathBuf, String> {
         .join(label);
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let copy = dir.join("vkernel");
-    std::fs::copy(target.join("release").join("vkernel"), &copy)
+    // Copy, then rename into place: another `labs` may be running the old file right now
+    // (writing over a running program fails with "text file busy"; a rename does not).
+    let fresh = dir.join(format!("vkernel.{}", std::process::id()));
+    std::fs::copy(target.join("release").join("vkernel"), &fresh)
+        .and_then(|_| std::fs::rename(&fresh, &copy))
         .map_err(|e| format!("copying the kernel: {e}"))?;
     drop(lock);
     Ok(copy)

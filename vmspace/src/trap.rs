@@ -24,13 +24,14 @@ pub enum Trap {
     /// r8, r9`; put the result in `rax` and run again.
     Syscall,
     /// The MMU could not translate `addr` for `access`. `present` says whether the page
-    /// table had a present, user-accessible translation (a protection fault) or not.
+    /// table had a present leaf entry for it (a protection fault: wrong permissions, the
+    /// user bit included) or not.
     PageFault {
         /// The faulting virtual address (CR2).
         addr: u64,
         /// What the guest tried to do.
         access: Access,
-        /// Whether a present user translation existed (error code bit P).
+        /// Whether a present leaf entry existed (error code bit P).
         present: bool,
     },
     /// `int3` (or a single-step trap): `rip` is after the instruction.

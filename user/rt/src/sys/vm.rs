@@ -91,9 +91,11 @@ pub unsafe fn brk(addr: usize) -> Result<usize, Errno> {
     check(unsafe { syscall1(nr::BRK, addr) })
 }
 
+// ANCHOR: vk-allocs
 /// How many frames the vkernel has allocated since boot (call 1002; a count that only
 /// grows). Linux answers `ENOSYS`.
 pub fn vk_allocs() -> Result<usize, Errno> {
     // SAFETY: the call takes no arguments and touches no memory of ours.
     check(unsafe { syscall0(nr::VK_ALLOCS) })
 }
+// ANCHOR_END: vk-allocs
