@@ -70,10 +70,11 @@ pub fn fork(cx: &Ctx<'_>, regs: &Regs) -> SysResult {
         let mut child_mm = parent_mm
             .fork_copy(k.ram(), &mut k.frames.borrow_mut(), vm, &eager)
             .ok_or(Errno::ENOMEM)?;
-        child_mm
-            .vm
-            .set_fpu_state(&child_regs, &fpu)
-            .map_err(|_| Errno::ENOMEM)?;
+        if child_mm.vm.set_fpu_state(&child_regs, &fpu).is_err() {
+            // Give the copy's frames back before failing: an Mm is not freed by dropping.
+            child_mm.teardown(k.ram(), &mut k.frames.borrow_mut());
+            return Err(Errno::ENOMEM);
+        }
         child_mm
     };
     // ANCHOR: fork-finish
